@@ -1,0 +1,64 @@
+package events
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps events. The MongoDB and SQLite stores implement it, and
+// internal/store/storetest holds the conformance suite both must pass.
+//
+// Writes of events that carry a JobID are idempotent by that id: writing an
+// event for a job that already has one adds nothing and returns the stored
+// event. That is what makes a redelivered job produce exactly one event.
+type Store interface {
+	// Create stores e and returns it as stored. An empty ID is generated and a
+	// zero CreatedAt set to now; CreatedAt is normalized to UTC milliseconds.
+	// An empty name is ErrEmptyName.
+	Create(ctx context.Context, e Event) (Event, error)
+	// CreateMany stores events in one round trip and returns them as stored, in
+	// input order; for an event whose JobID already had one, the earlier event.
+	CreateMany(ctx context.Context, es []Event) ([]Event, error)
+	// Get returns the event with id: ErrInvalidID for a malformed id,
+	// ErrNotFound for an unknown one.
+	Get(ctx context.Context, id string) (Event, error)
+	// GetByJobID returns the event a job produced, or ErrNotFound.
+	GetByJobID(ctx context.Context, jobID string) (Event, error)
+	// Delete removes the event with id: ErrInvalidID, or ErrNotFound when there is none.
+	Delete(ctx context.Context, id string) error
+	// List returns one page, newest first (createdAt then id, both descending).
+	List(ctx context.Context, q ListQuery) (Page, error)
+	// Count counts events with from <= createdAt < to; a zero bound is open.
+	Count(ctx context.Context, from, to time.Time) (int64, error)
+	// DeleteOlderThan removes events created before t and says how many.
+	DeleteOlderThan(ctx context.Context, t time.Time) (int64, error)
+	// Ping checks that the store is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the store's connections or files.
+	Close() error
+}
+
+// ListQuery selects a page of events.
+type ListQuery struct {
+	// Limit is the page size, 1 to MaxLimit; 0 means DefaultLimit.
+	Limit int
+	// After continues a listing; the zero Cursor starts at the newest event.
+	After Cursor
+	// Name keeps only events with exactly this name, when set.
+	Name string
+	// From and To keep only events with From <= createdAt < To; zero is open.
+	From, To time.Time
+}
+
+// Page limits.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// Page is one page of a listing.
+type Page struct {
+	Items []Event
+	// Next continues the listing, or is the zero Cursor on the last page.
+	Next Cursor
+}

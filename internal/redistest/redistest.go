@@ -1,0 +1,102 @@
+// Package redistest gives tests a real Redis to talk to.
+//
+// When TEST_REDIS_URL is set (CI sets it to the local server, for example
+// redis://127.0.0.1:6379/9) tests use that server, each test under a key prefix
+// of its own that is deleted when the test ends; nothing else on the server is
+// touched. Otherwise each test gets a fresh in-process miniredis, so `go test
+// ./...` passes on a machine with nothing installed.
+package redistest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is one test's view of a Redis server.
+type Redis struct {
+	// Client talks to the server. It is closed when the test ends.
+	Client *redis.Client
+	// Prefix is unique to the test; keys the test creates must start with it.
+	Prefix string
+	// Mini is the in-process server, or nil when TEST_REDIS_URL names a real one.
+	Mini *miniredis.Miniredis
+	// URL reaches the same server and database, for code that dials its own client.
+	URL string
+}
+
+// Real reports whether tests run against a real Redis server.
+func Real() bool { return os.Getenv("TEST_REDIS_URL") != "" }
+
+// Start returns a Redis for t and registers its cleanup.
+func Start(t testing.TB) *Redis {
+	t.Helper()
+	prefix := "test:" + randomHex(6)
+	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
+		opt, err := redis.ParseURL(url)
+		if err != nil {
+			t.Fatalf("redistest: TEST_REDIS_URL: %v", err)
+		}
+		if opt.DB == 0 {
+			t.Fatalf("redistest: TEST_REDIS_URL must name a database from 1 to 15, not 0: %s", url)
+		}
+		rdb := redis.NewClient(opt)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			t.Fatalf("redistest: TEST_REDIS_URL %s: %v", url, err)
+		}
+		t.Cleanup(func() {
+			deletePrefix(rdb, prefix)
+			rdb.Close()
+		})
+		return &Redis{Client: rdb, Prefix: prefix, URL: url}
+	}
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	return &Redis{Client: rdb, Prefix: prefix, Mini: mr, URL: "redis://" + mr.Addr() + "/0"}
+}
+
+// NewClient dials a second, independent client to the same server and
+// database, as another process would. It is closed when the test ends.
+func (r *Redis) NewClient(t testing.TB) *redis.Client {
+	t.Helper()
+	opt, err := redis.ParseURL(r.URL)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+func deletePrefix(rdb *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	iter := rdb.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	var batch []string
+	for iter.Next(ctx) {
+		batch = append(batch, iter.Val())
+		if len(batch) == 500 {
+			rdb.Unlink(ctx, batch...)
+			batch = batch[:0]
+		}
+	}
+	if len(batch) > 0 {
+		rdb.Unlink(ctx, batch...)
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return strings.ToLower(hex.EncodeToString(b))
+}
