@@ -31,6 +31,10 @@ var (
 	ErrInvalidID     = errors.New("invalid event id: want 24 hex characters")
 	ErrInvalidCursor = errors.New("invalid cursor")
 	ErrEmptyName     = errors.New("event name is empty")
+	// ErrInvalidLimit is a ListQuery.Limit outside 0..MaxLimit.
+	ErrInvalidLimit = errors.New("invalid limit: want 1 to 1000, or 0 for the default")
+	// ErrDuplicateID is a write that names an ID another event already has.
+	ErrDuplicateID = errors.New("an event with this id already exists")
 )
 
 // NewID returns a fresh ObjectID in hex.

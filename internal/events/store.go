@@ -14,10 +14,15 @@ import (
 type Store interface {
 	// Create stores e and returns it as stored. An empty ID is generated and a
 	// zero CreatedAt set to now; CreatedAt is normalized to UTC milliseconds.
-	// An empty name is ErrEmptyName.
+	// An empty name is ErrEmptyName, a malformed ID ErrInvalidID, and an ID
+	// another event already has ErrDuplicateID.
 	Create(ctx context.Context, e Event) (Event, error)
 	// CreateMany stores events in one round trip and returns them as stored, in
 	// input order; for an event whose JobID already had one, the earlier event.
+	// Every event is checked as in Create before any is written, so an empty
+	// name or malformed ID writes nothing. A batch that fails at the server
+	// (an ID already taken, a lost connection) may have been stored in part on
+	// MongoDB; retrying it is safe for events that carry a JobID.
 	CreateMany(ctx context.Context, es []Event) ([]Event, error)
 	// Get returns the event with id: ErrInvalidID for a malformed id,
 	// ErrNotFound for an unknown one.
@@ -27,6 +32,8 @@ type Store interface {
 	// Delete removes the event with id: ErrInvalidID, or ErrNotFound when there is none.
 	Delete(ctx context.Context, id string) error
 	// List returns one page, newest first (createdAt then id, both descending).
+	// A Limit outside 0..MaxLimit is ErrInvalidLimit and an After with a
+	// malformed ID is ErrInvalidCursor.
 	List(ctx context.Context, q ListQuery) (Page, error)
 	// Count counts events with from <= createdAt < to; a zero bound is open.
 	Count(ctx context.Context, from, to time.Time) (int64, error)
