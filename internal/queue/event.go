@@ -39,3 +39,9 @@ type Event struct {
 	// DueAt is set on retrying and on added for delayed jobs.
 	DueAt time.Time `json:"dueAt,omitzero"`
 }
+
+// Events about jobs moved by hand or handed back.
+const (
+	EventPromoted EventType = "promoted" // a delayed job made ready by Promote
+	EventReleased EventType = "released" // handed back unfinished by a stopping worker
+)

@@ -66,6 +66,14 @@ type AttemptError struct {
 	Stalled bool `json:"stalled,omitempty"`
 }
 
+// historyEntry is an AttemptError as the scripts store it, time in unix ms.
+type historyEntry struct {
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	At      int64  `json:"at"`
+	Stalled bool   `json:"stalled"`
+}
+
 // JobOptions say how a job runs. The zero value of every field means the
 // queue's default.
 type JobOptions struct {
@@ -124,7 +132,10 @@ type Backoff struct {
 	Max time.Duration `json:"max,omitempty"`
 }
 
-// Delay returns the wait before retry n (n ≥ 1) for the built-in types, and
+// maxBackoff caps every backoff, so doubling cannot overflow.
+const maxBackoff = 365 * 24 * time.Hour
+
+// delay returns the wait before retry n (n ≥ 1) for the built-in types, and
 // 0 for BackoffCustom, which the worker resolves.
 func (b Backoff) delay(n int) time.Duration {
 	var d time.Duration
@@ -133,10 +144,11 @@ func (b Backoff) delay(n int) time.Duration {
 		d = b.Delay
 	case BackoffExponential:
 		d = b.Delay
-		for i := 1; i < n && d < 365*24*time.Hour; i++ {
+		for i := 1; i < n && d < maxBackoff; i++ {
 			d *= 2
 		}
 	}
+	d = min(d, maxBackoff)
 	if b.Max > 0 && d > b.Max {
 		d = b.Max
 	}

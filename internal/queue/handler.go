@@ -1,0 +1,66 @@
+package queue
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// Handler runs jobs. It has net/http's shape: a worker calls ProcessJob once
+// per attempt; the returned value is stored as the job's result (encoded as
+// JSON) and a non-nil error fails the attempt. Wrap an error with SkipRetry to
+// fail the job for good, or with RetryAfter to choose the next attempt's time.
+//
+// The context is cancelled when the job is cancelled (cause ErrCancelled),
+// when its timeout passes, when the worker loses the job's lease, and when a
+// shutdown outlasts the worker's ShutdownTimeout (cause ErrLeaseLost). Handlers
+// must be safe to run more than once for a job: delivery is at least once.
+type Handler interface {
+	ProcessJob(ctx context.Context, job *Job) (any, error)
+}
+
+// HandlerFunc lets a function be a Handler.
+type HandlerFunc func(ctx context.Context, job *Job) (any, error)
+
+// ProcessJob calls f.
+func (f HandlerFunc) ProcessJob(ctx context.Context, job *Job) (any, error) { return f(ctx, job) }
+
+// Mux routes jobs to handlers by job name. A job whose name has no handler
+// fails without retry.
+type Mux struct {
+	mu sync.RWMutex
+	m  map[string]Handler
+}
+
+// NewMux returns an empty Mux.
+func NewMux() *Mux { return &Mux{m: make(map[string]Handler)} }
+
+// Handle registers h for jobs named name. It panics if name is empty or
+// already registered, as http.ServeMux does.
+func (m *Mux) Handle(name string, h Handler) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if name == "" || h == nil {
+		panic("queue: Mux.Handle needs a name and a handler")
+	}
+	if _, dup := m.m[name]; dup {
+		panic("queue: Mux.Handle: a handler for " + name + " exists")
+	}
+	m.m[name] = h
+}
+
+// HandleFunc registers f for jobs named name.
+func (m *Mux) HandleFunc(name string, f func(ctx context.Context, job *Job) (any, error)) {
+	m.Handle(name, HandlerFunc(f))
+}
+
+// ProcessJob runs the handler registered for job.Name.
+func (m *Mux) ProcessJob(ctx context.Context, job *Job) (any, error) {
+	m.mu.RLock()
+	h, ok := m.m[job.Name]
+	m.mu.RUnlock()
+	if !ok {
+		return nil, SkipRetry(fmt.Errorf("no handler for job name %q", job.Name))
+	}
+	return h.ProcessJob(ctx, job)
+}

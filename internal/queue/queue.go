@@ -1,0 +1,312 @@
+package queue
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Config tunes a Client. The zero value means the defaults.
+type Config struct {
+	// Prefix starts every key, "<prefix>:{<queue>}:<part>" (default "eventsd").
+	// The queue name in braces is the Redis Cluster hash tag: one queue's keys
+	// live on one shard.
+	Prefix string
+	// EventsMaxLen caps each queue's lifecycle event stream, approximately
+	// (default 10,000 entries). Negative turns lifecycle events off.
+	EventsMaxLen int64
+}
+
+// Client reaches queues on one Redis: standalone, Sentinel or Cluster, through
+// go-redis's UniversalClient, or an in-process miniredis.
+type Client struct {
+	rdb redis.UniversalClient
+	cfg Config
+}
+
+// NewClient returns a Client on rdb. It dials nothing until used.
+func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
+	cfg.Prefix = cmp.Or(cfg.Prefix, "eventsd")
+	cfg.EventsMaxLen = cmp.Or(cfg.EventsMaxLen, 10_000)
+	if cfg.EventsMaxLen < 0 {
+		cfg.EventsMaxLen = 0
+	}
+	return &Client{rdb: rdb, cfg: cfg}
+}
+
+// Redis returns the client's Redis connection.
+func (c *Client) Redis() redis.UniversalClient { return c.rdb }
+
+// Queue returns a handle on the named queue. Handles are cheap and safe for
+// concurrent use. It panics on an empty name or one containing braces or
+// control characters, which are programming errors.
+func (c *Client) Queue(name string) *Queue {
+	if name == "" || strings.ContainsAny(name, "{}") || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		panic(fmt.Sprintf("queue: invalid queue name %q", name))
+	}
+	base := c.cfg.Prefix + ":{" + name + "}:"
+	q := &Queue{
+		rdb:       c.rdb,
+		name:      name,
+		base:      base,
+		eventsMax: c.cfg.EventsMaxLen,
+		keys: []string{
+			base + "meta", base + "data", base + "waiting", base + "delayed", base + "active",
+			base + "completed", base + "failed", base + "dedup", base + "events", base + "marker",
+		},
+		cancelChannel: base + "cancel",
+	}
+	q.hub = &hub{q: q}
+	return q
+}
+
+// Queue is a handle on one named queue: adding and managing its jobs.
+type Queue struct {
+	rdb           redis.UniversalClient
+	name          string
+	base          string
+	keys          []string // the KEYS of every script; see lua/common.lua
+	eventsMax     int64
+	cancelChannel string
+	hub           *hub
+}
+
+const (
+	keyEvents = 8
+	keyMarker = 9
+)
+
+// Name returns the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// NewJob is a job to add.
+type NewJob struct {
+	Name    string
+	Data    []byte
+	Options JobOptions
+}
+
+// addChunk bounds the jobs one add script takes, keeping each script short.
+const addChunk = 500
+
+// Add adds one job and returns it. If the options name an id that exists, or
+// a dedup key that a live job holds, nothing is added and that job is returned.
+func (q *Queue) Add(ctx context.Context, name string, data []byte, opts JobOptions) (*Job, error) {
+	jobs, err := q.AddBulk(ctx, []NewJob{{Name: name, Data: data, Options: opts}})
+	if err != nil {
+		return nil, err
+	}
+	return jobs[0], nil
+}
+
+// AddBulk adds jobs in one round trip (pipelined in chunks of 500) and
+// returns them in order, as Add does. Each job is added or not on its own;
+// on an error some chunks may have been added.
+func (q *Queue) AddBulk(ctx context.Context, jobs []NewJob) ([]*Job, error) {
+	out := make([]*Job, len(jobs))
+	var argLists [][]any
+	for start := 0; start < len(jobs); start += addChunk {
+		chunk := jobs[start:min(start+addChunk, len(jobs))]
+		args := make([]any, 0, 1+5*len(chunk))
+		args = append(args, len(chunk))
+		for i, nj := range chunk {
+			opts, err := resolve(nj.Options)
+			if err == nil {
+				err = validName(nj.Name)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("job %d: %w", start+i, err)
+			}
+			tail, err := encodeTail(nj.Name, opts, nj.Data)
+			if err != nil {
+				return nil, err
+			}
+			out[start+i] = &Job{Queue: q.name, Name: nj.Name, Data: nj.Data, Options: opts, State: StateWaiting}
+			args = append(args, opts.ID, tail, opts.Priority, dueArg(opts), opts.DedupKey)
+		}
+		argLists = append(argLists, args)
+	}
+	cmds, err := q.runPipelined(ctx, scriptAdd, argLists)
+	if err != nil {
+		return nil, fmt.Errorf("queue %s: add: %w", q.name, err)
+	}
+	var existing []int
+	for c, cmd := range cmds {
+		res, _ := cmd.Slice()
+		now := msTime(res[0])
+		for i := 0; 1+2*i+1 < len(res); i++ {
+			j := out[c*addChunk+i]
+			j.ID = str(res[1+2*i])
+			j.AddedAt = now
+			if due := dueTime(j.Options, now); due.After(now) {
+				j.State, j.DueAt = StateDelayed, due
+			}
+			if num(res[2+2*i]) == 0 {
+				existing = append(existing, c*addChunk+i)
+			}
+		}
+	}
+	if len(existing) > 0 {
+		ids := make([]string, len(existing))
+		for i, k := range existing {
+			ids[i] = out[k].ID
+		}
+		found, err := q.getMany(ctx, ids)
+		if err != nil {
+			return nil, fmt.Errorf("queue %s: add: %w", q.name, err)
+		}
+		for i, k := range existing {
+			if found[i] != nil {
+				out[k] = found[i]
+			}
+		}
+	}
+	return out, nil
+}
+
+// Defaults for job options, the seed's policy: 3 retries (4 attempts) spaced
+// 2 s, 4 s, 8 s; completed jobs removed, failed jobs kept.
+const (
+	DefaultRetries      = 3
+	DefaultBackoffDelay = 2 * time.Second
+)
+
+// resolve validates opts and fills in defaults, so that what is stored with a
+// job is what will happen to it, whatever later defaults become.
+func resolve(o JobOptions) (JobOptions, error) {
+	switch {
+	case o.ID != "" && isInteger(o.ID):
+		return o, invalidf("custom id %q must not be an integer (generated ids are)", o.ID)
+	case len(o.ID) > 256 || strings.IndexFunc(o.ID, unicode.IsControl) >= 0:
+		return o, invalidf("custom id must be at most 256 bytes without control characters")
+	case o.Priority < 0 || o.Priority > MaxPriority:
+		return o, invalidf("priority %d is outside 0..%d", o.Priority, MaxPriority)
+	case o.Delay < 0:
+		return o, invalidf("negative delay %s", o.Delay)
+	case o.Retries < NoRetries:
+		return o, invalidf("retries %d: use NoRetries (-1) for none", o.Retries)
+	case o.Timeout < 0:
+		return o, invalidf("negative timeout %s", o.Timeout)
+	case o.Backoff.Delay < 0 || o.Backoff.Max < 0:
+		return o, invalidf("negative backoff")
+	case len(o.DedupKey) > 512:
+		return o, invalidf("dedup key longer than 512 bytes")
+	}
+	switch o.Backoff.Type {
+	case "":
+		o.Backoff.Type = BackoffExponential
+	case BackoffExponential, BackoffFixed, BackoffCustom:
+	default:
+		return o, invalidf("unknown backoff type %q", o.Backoff.Type)
+	}
+	if o.Backoff.Delay == 0 && o.Backoff.Type != BackoffCustom {
+		o.Backoff.Delay = DefaultBackoffDelay
+	}
+	switch o.Retries {
+	case 0:
+		o.Retries = DefaultRetries
+	case NoRetries:
+		o.Retries = 0
+	}
+	var err error
+	if o.RemoveOnComplete, err = resolveRetention(o.RemoveOnComplete, Remove); err != nil {
+		return o, err
+	}
+	if o.RemoveOnFail, err = resolveRetention(o.RemoveOnFail, Keep); err != nil {
+		return o, err
+	}
+	return o, nil
+}
+
+func resolveRetention(r, def Retention) (Retention, error) {
+	switch r.Policy {
+	case RetainDefault:
+		if r.Count != 0 || r.Age != 0 {
+			r.Policy = RetainKeep
+		} else {
+			r = def
+		}
+	case RetainRemove, RetainKeep:
+	default:
+		return r, invalidf("unknown retention policy %q", r.Policy)
+	}
+	if r.Count < 0 || r.Age < 0 {
+		return r, invalidf("negative retention")
+	}
+	return r, nil
+}
+
+// spec renders a retention for the ack script.
+func (r Retention) spec() string {
+	if r.Policy == RetainRemove {
+		return "r"
+	}
+	return "k:" + strconv.Itoa(r.Count) + ":" + strconv.FormatInt(r.Age.Milliseconds(), 10)
+}
+
+func validName(name string) error {
+	if name == "" || len(name) > 200 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
+		return invalidf("job name %q must be 1 to 200 bytes without control characters", name)
+	}
+	return nil
+}
+
+func isInteger(s string) bool {
+	_, err := strconv.ParseUint(s, 10, 64)
+	return err == nil
+}
+
+func dueArg(o JobOptions) string {
+	switch {
+	case !o.RunAt.IsZero():
+		return "@" + strconv.FormatInt(o.RunAt.UnixMilli(), 10)
+	case o.Delay > 0:
+		return "+" + strconv.FormatInt(o.Delay.Milliseconds(), 10)
+	}
+	return ""
+}
+
+func dueTime(o JobOptions, now time.Time) time.Time {
+	switch {
+	case !o.RunAt.IsZero():
+		return o.RunAt.Truncate(time.Millisecond)
+	case o.Delay > 0:
+		return now.Add(o.Delay.Truncate(time.Millisecond))
+	}
+	return now
+}
+
+// Reply helpers: Lua replies arrive as int64, string or nil.
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func num(v any) int64 {
+	switch v := v.(type) {
+	case int64:
+		return v
+	case string:
+		n, _ := strconv.ParseInt(v, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func msTime(v any) time.Time {
+	n := num(v)
+	if n <= 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(n).UTC()
+}
+
+var errReply = errors.New("unexpected reply from Redis")
