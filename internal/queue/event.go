@@ -15,8 +15,8 @@ const (
 	EventProgress  EventType = "progress"
 	EventCompleted EventType = "completed"
 	EventFailed    EventType = "failed"
-	EventRetrying  EventType = "retrying"  // failed an attempt; delayed until DueAt
-	EventStalled   EventType = "stalled"   // its worker was lost; back to waiting
+	EventRetrying  EventType = "retrying" // failed an attempt; delayed until DueAt
+	EventStalled   EventType = "stalled"  // its worker was lost; back to waiting
 	EventRemoved   EventType = "removed"
 	EventCancelled EventType = "cancelled" // cancellation requested
 	EventPaused    EventType = "paused"    // the queue, not a job
