@@ -101,7 +101,8 @@ func ParseID(id string) (bson.ObjectID, error) {
 // Query returns q as stores run it: Limit resolved (events.DefaultLimit for
 // 0), the cursor's ID in lowercase hex, and times in UTC milliseconds, with
 // From and To rounded up because createdAt >= From and createdAt < To select
-// the same whole milliseconds as their ceilings do. A Limit outside
+// the same whole milliseconds as their ceilings do. Of After and To, which
+// both bound the listing from above, only the tighter is kept. A Limit outside
 // 0..events.MaxLimit is an error wrapping events.ErrInvalidLimit, and an After
 // with a malformed ID one wrapping events.ErrInvalidCursor.
 func Query(q events.ListQuery) (events.ListQuery, error) {
@@ -119,6 +120,16 @@ func Query(q events.ListQuery) (events.ListQuery, error) {
 		q.After = events.Cursor{CreatedAt: events.Normalize(q.After.CreatedAt), ID: oid.Hex()}
 	}
 	q.From, q.To = CeilMilli(q.From), CeilMilli(q.To)
+	// The cursor and To are both upper bounds, and one always implies the
+	// other: keep only the tighter, so that an index range starts right at
+	// it and a deep page costs what the first does.
+	if !q.After.IsZero() && !q.To.IsZero() {
+		if q.After.CreatedAt.Before(q.To) {
+			q.To = time.Time{}
+		} else {
+			q.After = events.Cursor{}
+		}
+	}
 	return q, nil
 }
 

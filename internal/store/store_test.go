@@ -105,6 +105,29 @@ func TestQuery(t *testing.T) {
 	}
 }
 
+func TestQueryKeepsTighterUpperBound(t *testing.T) {
+	t.Parallel()
+	at := func(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+	id := events.NewID()
+	for _, tc := range []struct {
+		after     events.Cursor
+		to        time.Time
+		wantAfter events.Cursor
+		wantTo    time.Time
+	}{
+		{events.Cursor{CreatedAt: at(5), ID: id}, at(10), events.Cursor{CreatedAt: at(5), ID: id}, time.Time{}},
+		{events.Cursor{CreatedAt: at(10), ID: id}, at(10), events.Cursor{}, at(10)},
+		{events.Cursor{CreatedAt: at(15), ID: id}, at(10), events.Cursor{}, at(10)},
+		{events.Cursor{}, at(10), events.Cursor{}, at(10)},
+		{events.Cursor{CreatedAt: at(5), ID: id}, time.Time{}, events.Cursor{CreatedAt: at(5), ID: id}, time.Time{}},
+	} {
+		q, err := store.Query(events.ListQuery{After: tc.after, To: tc.to})
+		if err != nil || q.After != tc.wantAfter || !q.To.Equal(tc.wantTo) {
+			t.Errorf("Query(After %v, To %v) = After %v, To %v, %v; want After %v, To %v", tc.after, tc.to, q.After, q.To, err, tc.wantAfter, tc.wantTo)
+		}
+	}
+}
+
 func TestCeilMilli(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ in, want time.Time }{

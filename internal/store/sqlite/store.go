@@ -29,6 +29,8 @@ type Store struct {
 	writer *sql.DB // exactly one connection: SQLite has one writer at a time
 	reader *sql.DB // read-only connections, for reads in parallel with writes
 
+	deleteChunk int // events per transaction in DeleteOlderThan
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -53,7 +55,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %s is not a directory", abs, dir)
 	}
 
-	s := &Store{path: abs}
+	s := &Store{path: abs, deleteChunk: deleteChunk}
 	s.writer, err = sql.Open("sqlite", dsn(abs, false))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)

@@ -107,7 +107,7 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 }
 
 // deleteChunk is how many events DeleteOlderThan removes per transaction.
-var deleteChunk = 5000
+const deleteChunk = 5000
 
 // DeleteOlderThan removes events created before t, in transactions of
 // deleteChunk events so that a large cleanup never holds the write lock
@@ -119,7 +119,7 @@ func (s *Store) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error)
 	for {
 		res, err := s.writer.ExecContext(ctx,
 			"DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? LIMIT ?)",
-			cut, deleteChunk)
+			cut, s.deleteChunk)
 		if err != nil {
 			return total, wrap("delete old events", err)
 		}
@@ -128,7 +128,7 @@ func (s *Store) DeleteOlderThan(ctx context.Context, t time.Time) (int64, error)
 			return total, wrap("delete old events", err)
 		}
 		total += n
-		if n < int64(deleteChunk) {
+		if n < int64(s.deleteChunk) {
 			return total, nil
 		}
 	}

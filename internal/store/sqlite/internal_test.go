@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/store"
+)
+
+func openInternal(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// TestQueryPlans checks that every listing, count and retention query is
+// answered from an index that gives the order: no full scan, no sort in a
+// temporary b-tree. That is what keeps page 1,000 as fast as page 1.
+func TestQueryPlans(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t)
+	ctx := context.Background()
+	// Some rows and statistics, as a store in use has.
+	var es []events.Event
+	for i := range 2000 {
+		es = append(es, events.Event{Name: fmt.Sprintf("n%d", i%20), CreatedAt: time.UnixMilli(int64(i) * 1000)})
+	}
+	if _, err := s.CreateMany(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.writer.ExecContext(ctx, "ANALYZE"); err != nil {
+		t.Fatal(err)
+	}
+
+	after := events.Cursor{CreatedAt: time.UnixMilli(500_000), ID: events.NewID()}
+	type plan struct {
+		name, query string
+		args        []any
+		index       string
+	}
+	var plans []plan
+	for _, q := range []struct {
+		name  string
+		q     events.ListQuery
+		index string
+	}{
+		{"list", events.ListQuery{}, "events_listing"},
+		{"list after cursor", events.ListQuery{After: after}, "events_listing"},
+		{"list in range after cursor", events.ListQuery{After: after, From: time.UnixMilli(1000), To: time.UnixMilli(900_000)}, "events_listing"},
+		{"list by name", events.ListQuery{Name: "n3"}, "events_by_name"},
+		{"list by name after cursor", events.ListQuery{Name: "n3", After: after}, "events_by_name"},
+		{"list by name in range", events.ListQuery{Name: "n3", From: time.UnixMilli(1000), To: time.UnixMilli(900_000)}, "events_by_name"},
+	} {
+		q.q, _ = store.Query(q.q)
+		query, args := listQuery(q.q)
+		plans = append(plans, plan{q.name, query, args, q.index})
+	}
+	plans = append(plans,
+		plan{"count in range", "SELECT count(*) FROM events WHERE created_at >= ? AND created_at < ?", []any{1, 2}, "events_listing"},
+		plan{"retention", "DELETE FROM events WHERE rowid IN (SELECT rowid FROM events WHERE created_at < ? LIMIT ?)", []any{1, 2}, "events_listing"},
+		plan{"get by job id", selectEvent + " WHERE job_id = ?", []any{"j"}, "events_by_job"},
+	)
+	for _, p := range plans {
+		rows, err := s.reader.QueryContext(ctx, "EXPLAIN QUERY PLAN "+p.query, p.args...)
+		if err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		var details []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			details = append(details, detail)
+		}
+		rows.Close()
+		all := strings.Join(details, "; ")
+		bareScan := strings.Contains(all, "SCAN events") && !strings.Contains(all, "SCAN events USING")
+		if bareScan || strings.Contains(all, "TEMP B-TREE") || !strings.Contains(all, "INDEX "+p.index) {
+			t.Errorf("%s: plan %q; want %s walked in order, no table scan, no sort", p.name, all, p.index)
+		}
+		t.Logf("%s: %s", p.name, all)
+	}
+}
+
+func TestDeleteOlderThanInChunks(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t)
+	s.deleteChunk = 7
+	ctx := context.Background()
+	var es []events.Event
+	for i := range 100 {
+		es = append(es, events.Event{Name: "n", CreatedAt: time.UnixMilli(int64(i))})
+	}
+	if _, err := s.CreateMany(ctx, es); err != nil {
+		t.Fatal(err)
+	}
+	// 70 events, a multiple of the chunk, then 1 more: both loop endings.
+	for _, tc := range []struct{ cut, want int64 }{{70, 70}, {71, 1}, {71, 0}} {
+		n, err := s.DeleteOlderThan(ctx, time.UnixMilli(tc.cut))
+		if err != nil || n != tc.want {
+			t.Fatalf("DeleteOlderThan(%d) = %d, %v; want %d", tc.cut, n, err, tc.want)
+		}
+	}
+	if n, _ := s.Count(ctx, time.Time{}, time.Time{}); n != 29 {
+		t.Fatalf("Count = %d; want 29", n)
+	}
+}
+
+func TestSchemaVersion(t *testing.T) {
+	t.Parallel()
+	s := openInternal(t)
+	var v int
+	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	}
+	var mode string
+	if err := s.reader.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	// Migrating again does nothing.
+	if err := migrate(context.Background(), s.writer); err != nil {
+		t.Fatalf("migrate of a current file: %v", err)
+	}
+	// The read pool cannot write, even by mistake.
+	if _, err := s.reader.Exec("DELETE FROM events"); err == nil {
+		t.Fatal("a write through the read pool succeeded")
+	}
+}
