@@ -1,0 +1,178 @@
+package api
+
+import (
+	"cmp"
+	"context"
+	"iter"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/internal/schedule"
+)
+
+// Jobs is the queue the API manages (the seed's mock-data-queue).
+// *queue.Queue satisfies it.
+type Jobs interface {
+	// Name is the queue's name, shown in stats.
+	Name() string
+	// Get returns a job, or queue.ErrNotFound.
+	Get(ctx context.Context, id string) (*queue.Job, error)
+	// List returns the jobs in one state, paginated.
+	List(ctx context.Context, state queue.State, offset, limit int) ([]*queue.Job, error)
+	// Counts counts jobs per state.
+	Counts(ctx context.Context) (queue.Counts, error)
+	// Remove deletes a job: queue.ErrNotFound, or queue.ErrWrongState when it is active.
+	Remove(ctx context.Context, id string) error
+	// Retry runs a failed job again: queue.ErrNotFound, or queue.ErrWrongState when it has not failed.
+	Retry(ctx context.Context, id string) error
+	// RetryAll retries every failed job and says how many.
+	RetryAll(ctx context.Context) (int, error)
+	// Promote makes a delayed job ready now: queue.ErrNotFound, or queue.ErrWrongState when it is not delayed.
+	Promote(ctx context.Context, id string) error
+	// Cancel cancels a job: queue.ErrNotFound, or queue.ErrWrongState when it has already finished.
+	Cancel(ctx context.Context, id string) error
+	// Pause stops workers from starting jobs of the queue.
+	Pause(ctx context.Context) error
+	// Resume undoes Pause.
+	Resume(ctx context.Context) error
+	// Events yields lifecycle events after the stream id after; "" or "$"
+	// means only events that happen from now on. It ends when ctx ends.
+	Events(ctx context.Context, after string) iter.Seq2[queue.Event, error]
+}
+
+// Producer adds mock-data jobs, the seed's generate-mock.
+type Producer interface {
+	// GenerateMock adds count jobs and returns their ids.
+	GenerateMock(ctx context.Context, count int) ([]string, error)
+}
+
+// Schedules lists cron schedules.
+type Schedules interface {
+	List(ctx context.Context) ([]schedule.Info, error)
+}
+
+// Check is one dependency the health and readiness endpoints ping.
+type Check struct {
+	// Name is shown in responses: "redis", "mongodb" or "sqlite".
+	Name string
+	// Ping returns nil when the dependency answers.
+	Ping func(context.Context) error
+}
+
+// Config holds the API's tunables. The zero value of every field is its default.
+type Config struct {
+	// Schedules lists cron schedules; nil (a process without a scheduler)
+	// makes GET /api/schedules answer an empty list.
+	Schedules Schedules
+	// Checks are the dependencies /api/events/health and /readyz ping.
+	Checks []Check
+	// Token, when set, is the bearer token every POST and DELETE needs.
+	// Empty leaves the API open.
+	Token string
+	// Registerer receives the HTTP metrics and Gatherer serves /metrics.
+	// Both default to one fresh registry, never the global one, so that
+	// several APIs (tests) do not collide.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+	// Logger logs unexpected errors and panics, and each request at debug
+	// level. Default: discard.
+	Logger *slog.Logger
+	// Version is shown in the OpenAPI document and the health response.
+	// Default "dev".
+	Version string
+	// MaxBodyBytes limits request bodies; larger ones are 413. Default 1 MiB.
+	MaxBodyBytes int64
+	// Timeout bounds each request's calls to the store and the queue; past it
+	// the request is a 503. The SSE stream is exempt. Default 10 s.
+	Timeout time.Duration
+	// CheckTimeout bounds each health and readiness ping. Default 2 s.
+	CheckTimeout time.Duration
+	// Heartbeat is how often the SSE stream sends a comment to keep proxies
+	// from closing an idle connection. Default 15 s.
+	Heartbeat time.Duration
+}
+
+// API is eventsd's HTTP handler. Build it with New.
+type API struct {
+	store    events.Store
+	jobs     Jobs
+	producer Producer
+	cfg      Config
+	log      *slog.Logger
+
+	mux     *http.ServeMux
+	huma    huma.API
+	handler http.Handler
+	metrics *httpMetrics
+
+	// closing ends SSE streams on CloseStreams: http.Server.Shutdown waits for
+	// active requests but does not cancel them.
+	closing   chan struct{}
+	closeOnce sync.Once
+}
+
+// New returns the API over its dependencies. It panics if cfg.Registerer
+// already holds different collectors with the API's metric names, a wiring
+// bug.
+func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
+	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
+	cfg.Version = cmp.Or(cfg.Version, "dev")
+	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, 1<<20)
+	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
+	cfg.CheckTimeout = cmp.Or(cfg.CheckTimeout, 2*time.Second)
+	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 15*time.Second)
+	if cfg.Registerer == nil && cfg.Gatherer == nil {
+		reg := prometheus.NewRegistry()
+		cfg.Registerer, cfg.Gatherer = reg, reg
+	}
+	if cfg.Gatherer == nil {
+		cfg.Gatherer = prometheus.NewRegistry()
+	}
+	if cfg.Registerer == nil {
+		cfg.Registerer = prometheus.NewRegistry()
+	}
+
+	a := &API{
+		store:    store,
+		jobs:     jobs,
+		producer: producer,
+		cfg:      cfg,
+		log:      cfg.Logger,
+		mux:      http.NewServeMux(),
+		metrics:  newHTTPMetrics(cfg.Registerer),
+		closing:  make(chan struct{}),
+	}
+	a.huma = newHumaAPI(a.mux, cfg)
+	a.routes()
+	a.handler = chain(http.HandlerFunc(a.route),
+		withRequestInfo,
+		a.logRequests,
+		a.measure,
+		a.recoverPanics,
+		a.authorize,
+		a.limitBody,
+	)
+	return a
+}
+
+// ServeHTTP serves every endpoint of the API.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.handler.ServeHTTP(w, r)
+}
+
+// OpenAPI returns the API's OpenAPI document, for tools that print or check it.
+func (a *API) OpenAPI() *huma.OpenAPI { return a.huma.OpenAPI() }
+
+// CloseStreams ends every open SSE stream and makes new ones end at once.
+// Register it with http.Server.RegisterOnShutdown: Shutdown waits for active
+// requests, and a stream is active until its client leaves.
+func (a *API) CloseStreams() {
+	a.closeOnce.Do(func() { close(a.closing) })
+}

@@ -1,0 +1,293 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/eventsd/eventsd/internal/events"
+)
+
+// maxNameLen is the longest event name, in characters after trimming.
+const maxNameLen = 200
+
+// eventView is an event as the API shows it. Times are strings because
+// encoding/json drops trailing zeros from fractional seconds, and clients
+// are promised exactly three digits.
+type eventView struct {
+	ID        string `json:"id" doc:"24 lowercase hex characters (a MongoDB ObjectID)." example:"6745f0b2c3a1d2e3f4a5b6c7"`
+	Name      string `json:"name" doc:"What happened." example:"user-signup"`
+	CreatedAt string `json:"createdAt" format:"date-time" doc:"When it happened: RFC 3339, UTC, milliseconds." example:"2026-11-26T23:54:38.120Z"`
+	JobID     string `json:"jobId,omitempty" doc:"The job that produced the event, when a job did." example:"42"`
+}
+
+func viewEvent(e events.Event) eventView {
+	return eventView{ID: e.ID, Name: e.Name, CreatedAt: formatTime(e.CreatedAt), JobID: e.JobID}
+}
+
+// formatTime formats t as RFC 3339 in UTC with exactly three fractional
+// digits, the format of every time the API shows.
+func formatTime(t time.Time) string {
+	return t.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// formatOptionalTime is formatTime, or "" for the zero time (omitted).
+func formatOptionalTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return formatTime(t)
+}
+
+// GET /api/events
+
+var listEventsOp = huma.Operation{
+	OperationID: "listEvents",
+	Summary:     "List events",
+	Description: "Lists events newest first, a page at a time. Pass the response's `nextCursor` as `cursor` " +
+		"to get the next page; it is absent on the last page. Filters combine: `name` matches exactly, " +
+		"`from` is inclusive and `to` exclusive. A malformed cursor is a 400; malformed or out-of-range " +
+		"parameters are a 422.",
+	Tags:   []string{"events"},
+	Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
+}
+
+type listEventsInput struct {
+	Limit  int       `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Page size."`
+	Cursor string    `query:"cursor" doc:"Where to continue: a previous page's nextCursor."`
+	Name   string    `query:"name" maxLength:"200" doc:"Only events with exactly this name."`
+	From   time.Time `query:"from" doc:"Only events created at or after this time (RFC 3339)."`
+	To     time.Time `query:"to" doc:"Only events created before this time (RFC 3339)."`
+}
+
+// Resolve rejects an empty time window, which can only be a mistake.
+func (in *listEventsInput) Resolve(huma.Context) []error {
+	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
+		return []error{&huma.ErrorDetail{Location: "query.to", Message: "to must be after from", Value: in.To}}
+	}
+	return nil
+}
+
+type eventPage struct {
+	Items      []eventView `json:"items" nullable:"false"`
+	NextCursor string      `json:"nextCursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+}
+
+type listEventsOutput struct{ Body eventPage }
+
+func (a *API) listEvents(ctx context.Context, in *listEventsInput) (*listEventsOutput, error) {
+	after, err := events.ParseCursor(in.Cursor)
+	if err != nil {
+		return nil, err
+	}
+	page, err := a.store.List(ctx, events.ListQuery{
+		Limit: in.Limit, After: after, Name: in.Name, From: in.From, To: in.To,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &listEventsOutput{Body: eventPage{Items: make([]eventView, len(page.Items))}}
+	for i, e := range page.Items {
+		out.Body.Items[i] = viewEvent(e)
+	}
+	if !page.Next.IsZero() {
+		out.Body.NextCursor = page.Next.String()
+	}
+	return out, nil
+}
+
+// GET /api/events/{id}
+
+var getEventOp = huma.Operation{
+	OperationID: "getEvent",
+	Summary:     "Get an event",
+	Description: "Returns one event. An id that is not 24 hex characters is a 400; an unknown one a 404.",
+	Tags:        []string{"events"},
+	Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
+}
+
+type eventIDInput struct {
+	ID string `path:"id" doc:"The event's id: 24 hex characters." example:"6745f0b2c3a1d2e3f4a5b6c7"`
+}
+
+type eventOutput struct{ Body eventView }
+
+func (a *API) getEvent(ctx context.Context, in *eventIDInput) (*eventOutput, error) {
+	e, err := a.store.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	return &eventOutput{Body: viewEvent(e)}, nil
+}
+
+// POST /api/events
+
+var createEventOp = huma.Operation{
+	OperationID: "createEvent",
+	Summary:     "Create an event",
+	Description: "Stores an event now and answers 201 with it and its URL in Location. The name is trimmed " +
+		"of surrounding white space and must then be 1 to 200 characters. Unknown fields, a missing or " +
+		"non-string name are a 422; malformed JSON is a 400; a body over 1 MiB a 413.",
+	Tags:          []string{"events"},
+	DefaultStatus: http.StatusCreated,
+	Errors:        []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+}
+
+type createEventInput struct {
+	Body newEvent
+}
+
+type newEvent struct {
+	Name string `json:"name" minLength:"1" doc:"What happened: 1 to 200 characters once trimmed." example:"user-signup"`
+}
+
+// checkName trims name and checks its length, which a JSON schema cannot
+// express for trimmed text. It runs in the handler, not as a huma resolver,
+// so that a body that already failed validation gets one error, not two.
+// Characters are counted, not bytes.
+func checkName(given string) (string, error) {
+	name := strings.TrimSpace(given)
+	n := utf8.RuneCountInString(name)
+	var msg string
+	switch {
+	case n == 0:
+		msg = "name must not be empty or only white space"
+	case n > maxNameLen:
+		msg = fmt.Sprintf("name must be at most %d characters after trimming, got %d", maxNameLen, n)
+	default:
+		return name, nil
+	}
+	return "", huma.Error422UnprocessableEntity("validation failed",
+		&huma.ErrorDetail{Location: "body.name", Message: msg, Value: given})
+}
+
+type createEventOutput struct {
+	Location string `header:"Location" doc:"The new event's URL."`
+	Body     eventView
+}
+
+func (a *API) createEvent(ctx context.Context, in *createEventInput) (*createEventOutput, error) {
+	name, err := checkName(in.Body.Name)
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.store.Create(ctx, events.Event{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	return &createEventOutput{Location: "/api/events/" + e.ID, Body: viewEvent(e)}, nil
+}
+
+// DELETE /api/events/{id}
+
+var deleteEventOp = huma.Operation{
+	OperationID: "deleteEvent",
+	Summary:     "Delete an event",
+	Description: "Deletes one event and answers 204. A malformed id is a 400; an unknown one a 404.",
+	Tags:        []string{"events"},
+	Errors:      []int{http.StatusBadRequest, http.StatusNotFound},
+}
+
+func (a *API) deleteEvent(ctx context.Context, in *eventIDInput) (*struct{}, error) {
+	return nil, a.store.Delete(ctx, in.ID)
+}
+
+// POST /api/events/generate-mock
+
+var generateMockOp = huma.Operation{
+	OperationID: "generateMock",
+	Summary:     "Generate mock-data jobs",
+	Description: "Adds `count` process-mock-data jobs (default 1) to the queue and answers 202 with their ids. " +
+		"Each job, once processed, stores one event; follow a job at /api/jobs/{id}. The body is optional.",
+	Tags:          []string{"events"},
+	DefaultStatus: http.StatusAccepted,
+	Errors:        []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
+}
+
+type generateMockInput struct {
+	Body *generateMockBody
+}
+
+type generateMockBody struct {
+	Count int `json:"count,omitempty" minimum:"1" maximum:"1000" default:"1" doc:"How many jobs to add."`
+}
+
+type generatedJobs struct {
+	JobIDs []string `json:"jobIds" nullable:"false" doc:"The ids of the jobs added, in order."`
+}
+
+type generateMockOutput struct{ Body generatedJobs }
+
+func (a *API) generateMock(ctx context.Context, in *generateMockInput) (*generateMockOutput, error) {
+	count := 1
+	if in.Body != nil && in.Body.Count != 0 {
+		count = in.Body.Count
+	}
+	ids, err := a.producer.GenerateMock(ctx, count)
+	if err != nil {
+		return nil, err
+	}
+	out := &generateMockOutput{}
+	out.Body.JobIDs = append([]string{}, ids...)
+	return out, nil
+}
+
+// GET /api/events/stats
+
+var statsOp = huma.Operation{
+	OperationID: "getStats",
+	Summary:     "Queue and event statistics",
+	Description: "Counts the queue's jobs in each state, its lifetime completed and failed totals, whether it " +
+		"is paused, and the number of stored events.",
+	Tags: []string{"events"},
+}
+
+type queueStats struct {
+	Name           string `json:"name" example:"mock-data-queue"`
+	Waiting        int64  `json:"waiting" doc:"Ready to run."`
+	Active         int64  `json:"active" doc:"Running now."`
+	Delayed        int64  `json:"delayed" doc:"Due later, including backoff before a retry."`
+	Completed      int64  `json:"completed" doc:"Completed and kept (completed jobs are removed by default)."`
+	Failed         int64  `json:"failed" doc:"Failed for good and kept."`
+	Paused         int64  `json:"paused" doc:"Waiting in a paused queue."`
+	CompletedTotal int64  `json:"completedTotal" doc:"Every job that ever completed, kept or not."`
+	FailedTotal    int64  `json:"failedTotal" doc:"Every job that ever failed for good, kept or not."`
+	IsPaused       bool   `json:"isPaused"`
+}
+
+type statsBody struct {
+	Queue  queueStats  `json:"queue"`
+	Events eventsStats `json:"events"`
+}
+
+type eventsStats struct {
+	Total int64 `json:"total" doc:"Stored events."`
+}
+
+type statsOutput struct{ Body statsBody }
+
+func (a *API) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
+	c, err := a.jobs.Counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	total, err := a.store.Count(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	out := &statsOutput{}
+	out.Body.Queue = queueStats{
+		Name:    a.jobs.Name(),
+		Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed,
+		Completed: c.Completed, Failed: c.Failed, Paused: c.Paused,
+		CompletedTotal: c.CompletedTotal, FailedTotal: c.FailedTotal,
+		IsPaused: c.IsPaused,
+	}
+	out.Body.Events.Total = total
+	return out, nil
+}

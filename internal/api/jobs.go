@@ -1,0 +1,328 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/eventsd/eventsd/internal/queue"
+)
+
+// jobView is a job as the API shows it, so that a user can follow a job from
+// generate-mock to its event.
+type jobView struct {
+	ID    string `json:"id" example:"42"`
+	Queue string `json:"queue" example:"mock-data-queue"`
+	Name  string `json:"name" example:"process-mock-data"`
+	State string `json:"state" enum:"waiting,paused,active,delayed,completed,failed"`
+	// Data is any so that JSON payloads show as JSON, not base64.
+	Data        any             `json:"data,omitempty" doc:"The job's payload: JSON when it is valid JSON, else a string."`
+	Attempt     int             `json:"attempt" doc:"The attempt running now, or the last one (1-based; 0 before the first)."`
+	MaxAttempts int             `json:"maxAttempts" doc:"How many times the job may run: its retries plus one."`
+	Failures    int             `json:"failures" doc:"Attempts that failed; each used one retry."`
+	Stalls      int             `json:"stalls" doc:"Deliveries lost with their worker; these do not use a retry."`
+	History     []attemptView   `json:"history,omitempty" doc:"Each failed or stalled attempt, oldest first."`
+	Progress    json.RawMessage `json:"progress,omitempty" doc:"The last progress the handler reported."`
+	Result      json.RawMessage `json:"result,omitempty" doc:"What the handler returned, for a completed job."`
+	Error       string          `json:"error,omitempty" doc:"The last failure's message; for a failed job, why it failed."`
+	AddedAt     string          `json:"addedAt" format:"date-time"`
+	StartedAt   string          `json:"startedAt,omitempty" format:"date-time" doc:"When the latest attempt started."`
+	FinishedAt  string          `json:"finishedAt,omitempty" format:"date-time" doc:"When the job completed or failed for good."`
+	DueAt       string          `json:"dueAt,omitempty" format:"date-time" doc:"When a delayed job becomes ready."`
+	Options     jobOptionsView  `json:"options"`
+}
+
+type attemptView struct {
+	Attempt int    `json:"attempt"`
+	Error   string `json:"error"`
+	At      string `json:"at" format:"date-time"`
+	Stalled bool   `json:"stalled,omitempty" doc:"The attempt was lost with its worker rather than failed."`
+}
+
+// jobOptionsView shows durations in milliseconds, the engine's resolution.
+type jobOptionsView struct {
+	Priority         int            `json:"priority" doc:"Lower runs first; 0 to 1000."`
+	Retries          int            `json:"retries" doc:"Retries allowed after the first attempt: 3 retries = 4 attempts."`
+	Backoff          backoffView    `json:"backoff"`
+	TimeoutMs        int64          `json:"timeoutMs,omitempty" doc:"Limit on one attempt; absent when there is none."`
+	RemoveOnComplete *retentionView `json:"removeOnComplete,omitempty" doc:"What is kept of the job when it completes; absent means the queue's default (removed)."`
+	RemoveOnFail     *retentionView `json:"removeOnFail,omitempty" doc:"What is kept of the job when it fails; absent means the queue's default (kept)."`
+	DedupKey         string         `json:"dedupKey,omitempty"`
+}
+
+type backoffView struct {
+	Type    string `json:"type,omitempty" enum:"exponential,fixed,custom" doc:"Absent means the queue's default (exponential from 2 s)."`
+	DelayMs int64  `json:"delayMs,omitempty" doc:"Exponential: wait before retry n is delayMs × 2^(n−1). Fixed: wait before every retry."`
+	MaxMs   int64  `json:"maxMs,omitempty" doc:"Cap on the wait."`
+}
+
+type retentionView struct {
+	Policy string `json:"policy" enum:"remove,keep"`
+	Count  int    `json:"count,omitempty" doc:"Keep only the newest count jobs."`
+	AgeMs  int64  `json:"ageMs,omitempty" doc:"Keep jobs this long after they end."`
+}
+
+func viewJob(j *queue.Job) jobView {
+	v := jobView{
+		ID:          j.ID,
+		Queue:       j.Queue,
+		Name:        j.Name,
+		State:       string(j.State),
+		Data:        jobData(j.Data),
+		Attempt:     j.Attempt,
+		MaxAttempts: j.MaxAttempts(),
+		Failures:    j.Failures,
+		Stalls:      j.Stalls,
+		Progress:    j.Progress,
+		Result:      j.Result,
+		Error:       j.Error,
+		AddedAt:     formatTime(j.AddedAt),
+		StartedAt:   formatOptionalTime(j.StartedAt),
+		FinishedAt:  formatOptionalTime(j.FinishedAt),
+		DueAt:       formatOptionalTime(j.DueAt),
+		Options: jobOptionsView{
+			Priority: j.Options.Priority,
+			// From MaxAttempts, so that the two never disagree however the
+			// engine stores "the default" and "no retries".
+			Retries: max(j.MaxAttempts()-1, 0),
+			Backoff: backoffView{
+				Type:    string(j.Options.Backoff.Type),
+				DelayMs: j.Options.Backoff.Delay.Milliseconds(),
+				MaxMs:   j.Options.Backoff.Max.Milliseconds(),
+			},
+			TimeoutMs:        j.Options.Timeout.Milliseconds(),
+			RemoveOnComplete: viewRetention(j.Options.RemoveOnComplete),
+			RemoveOnFail:     viewRetention(j.Options.RemoveOnFail),
+			DedupKey:         j.Options.DedupKey,
+		},
+	}
+	for _, h := range j.History {
+		v.History = append(v.History, attemptView{Attempt: h.Attempt, Error: h.Error, At: formatTime(h.At), Stalled: h.Stalled})
+	}
+	return v
+}
+
+// jobData shows a payload as JSON when it is JSON, else as a string; nil
+// when there is none.
+func jobData(data []byte) any {
+	switch {
+	case len(data) == 0:
+		return nil
+	case json.Valid(data):
+		return json.RawMessage(data)
+	default:
+		return string(data)
+	}
+}
+
+func viewRetention(r queue.Retention) *retentionView {
+	if r.Policy == queue.RetainDefault {
+		return nil
+	}
+	return &retentionView{Policy: string(r.Policy), Count: r.Count, AgeMs: r.Age.Milliseconds()}
+}
+
+// jobIDInput names a job in the path.
+type jobIDInput struct {
+	ID string `path:"id" doc:"The job's id." example:"42"`
+}
+
+// notFoundJob words queue.ErrNotFound for a job id, since the likeliest
+// reason a job a client just saw is gone is that it completed.
+func notFoundJob(id string, err error) error {
+	return &worded{
+		msg: fmt.Sprintf("job %q not found; completed jobs are removed by default, so a job that succeeded is gone once it finished", id),
+		err: err,
+	}
+}
+
+// worded gives an error a message for clients while keeping its cause for
+// errors.Is.
+type worded struct {
+	msg string
+	err error
+}
+
+func (w *worded) Error() string { return w.msg }
+func (w *worded) Unwrap() error { return w.err }
+
+// GET /api/jobs/{id}
+
+var getJobOp = huma.Operation{
+	OperationID: "getJob",
+	Summary:     "Get a job",
+	Description: "Returns a job's state, attempts, progress, result, error, timestamps and options. " +
+		"Completed jobs are removed by default, so a job that succeeded is a 404 once it finished; " +
+		"its event carries the job's id (jobId).",
+	Tags:   []string{"jobs"},
+	Errors: []int{http.StatusNotFound},
+}
+
+type jobOutput struct{ Body jobView }
+
+func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
+	j, err := a.jobs.Get(ctx, in.ID)
+	if err != nil {
+		return nil, jobAction(err, in.ID, "")
+	}
+	return &jobOutput{Body: viewJob(j)}, nil
+}
+
+// GET /api/jobs
+
+var listJobsOp = huma.Operation{
+	OperationID: "listJobs",
+	Summary:     "List jobs in a state",
+	Description: "Lists the queue's jobs in one state, `limit` at a time from `offset`. Waiting jobs come in " +
+		"the order they will run.",
+	Tags:   []string{"jobs"},
+	Errors: []int{http.StatusUnprocessableEntity},
+}
+
+type listJobsInput struct {
+	State  string `query:"state" required:"true" enum:"waiting,paused,active,delayed,completed,failed" doc:"Which jobs to list."`
+	Offset int    `query:"offset" minimum:"0" default:"0" doc:"How many jobs to skip."`
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Page size."`
+}
+
+type jobPage struct {
+	Items []jobView `json:"items" nullable:"false"`
+}
+
+type listJobsOutput struct{ Body jobPage }
+
+func (a *API) listJobs(ctx context.Context, in *listJobsInput) (*listJobsOutput, error) {
+	jobs, err := a.jobs.List(ctx, queue.State(in.State), in.Offset, in.Limit)
+	if err != nil {
+		return nil, err
+	}
+	out := &listJobsOutput{}
+	out.Body.Items = make([]jobView, len(jobs))
+	for i, j := range jobs {
+		out.Body.Items[i] = viewJob(j)
+	}
+	return out, nil
+}
+
+// DELETE /api/jobs/{id} and the per-job actions
+
+var removeJobOp = huma.Operation{
+	OperationID: "removeJob",
+	Summary:     "Remove a job",
+	Description: "Removes a job that is not running and answers 204. An active job is a 409: cancel it first.",
+	Tags:        []string{"jobs"},
+	Errors:      []int{http.StatusNotFound, http.StatusConflict},
+}
+
+func (a *API) removeJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
+	return nil, jobAction(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first")
+}
+
+var retryJobOp = huma.Operation{
+	OperationID: "retryJob",
+	Summary:     "Retry a failed job",
+	Description: "Puts a failed job back to waiting with its retries renewed, and answers 204. A job that has " +
+		"not failed is a 409.",
+	Tags:   []string{"jobs"},
+	Errors: []int{http.StatusNotFound, http.StatusConflict},
+}
+
+func (a *API) retryJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
+	return nil, jobAction(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried")
+}
+
+var promoteJobOp = huma.Operation{
+	OperationID: "promoteJob",
+	Summary:     "Run a delayed job now",
+	Description: "Makes a delayed job (added with a delay, or backing off before a retry) ready at once, and " +
+		"answers 204. A job that is not delayed is a 409.",
+	Tags:   []string{"jobs"},
+	Errors: []int{http.StatusNotFound, http.StatusConflict},
+}
+
+func (a *API) promoteJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
+	return nil, jobAction(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted")
+}
+
+var cancelJobOp = huma.Operation{
+	OperationID: "cancelJob",
+	Summary:     "Cancel a job",
+	Description: "Cancels a job and answers 202: a waiting or delayed job fails at once; a running job's " +
+		"handler sees its context cancelled, in whichever process runs it, and the job fails without a " +
+		"retry. A job that already finished is a 409.",
+	Tags:          []string{"jobs"},
+	DefaultStatus: http.StatusAccepted,
+	Errors:        []int{http.StatusNotFound, http.StatusConflict},
+}
+
+func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
+	return nil, jobAction(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished")
+}
+
+// jobAction words the errors of an action on job id; why says why the
+// job's state does not allow it.
+func jobAction(err error, id, why string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, queue.ErrNotFound):
+		return notFoundJob(id, err)
+	case errors.Is(err, queue.ErrWrongState):
+		return &worded{msg: fmt.Sprintf("job %q: %s", id, why), err: err}
+	}
+	return err
+}
+
+// POST /api/jobs/retry-failed
+
+var retryFailedOp = huma.Operation{
+	OperationID: "retryFailedJobs",
+	Summary:     "Retry every failed job",
+	Description: "Puts every failed job back to waiting and says how many.",
+	Tags:        []string{"jobs"},
+}
+
+type retriedJobs struct {
+	Retried int `json:"retried" doc:"How many failed jobs were put back to waiting."`
+}
+
+type retryFailedOutput struct{ Body retriedJobs }
+
+func (a *API) retryFailed(ctx context.Context, _ *struct{}) (*retryFailedOutput, error) {
+	n, err := a.jobs.RetryAll(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &retryFailedOutput{}
+	out.Body.Retried = n
+	return out, nil
+}
+
+// POST /api/queue/pause and /resume
+
+var pauseQueueOp = huma.Operation{
+	OperationID: "pauseQueue",
+	Summary:     "Pause the queue",
+	Description: "Stops every worker from starting the queue's jobs; running jobs finish. Jobs can still be " +
+		"added: they wait, counted as paused. Answers 204; pausing a paused queue is not an error.",
+	Tags: []string{"queue"},
+}
+
+func (a *API) pauseQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
+	return nil, a.jobs.Pause(ctx)
+}
+
+var resumeQueueOp = huma.Operation{
+	OperationID: "resumeQueue",
+	Summary:     "Resume the queue",
+	Description: "Lets workers start the queue's jobs again. Answers 204; resuming a running queue is not an error.",
+	Tags:        []string{"queue"},
+}
+
+func (a *API) resumeQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
+	return nil, a.jobs.Resume(ctx)
+}

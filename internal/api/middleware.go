@@ -1,0 +1,237 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+)
+
+// chain wraps h in middleware, the first outermost.
+func chain(h http.Handler, middleware ...func(http.Handler) http.Handler) http.Handler {
+	for i := len(middleware) - 1; i >= 0; i-- {
+		h = middleware[i](h)
+	}
+	return h
+}
+
+// requestInfo is what the middleware learns about a request as it is served:
+// the route the router matched and the status the handler wrote. It lives in
+// the request's context so that outer middleware can read what inner layers
+// found, the way chi's route context does.
+type requestInfo struct {
+	// route is the matched pattern without its method, "" when none matched.
+	route string
+	w     *statusWriter
+}
+
+type requestInfoKey struct{}
+
+// withRequestInfo must be the outermost middleware: the others read the
+// requestInfo it adds.
+func withRequestInfo(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{w: &statusWriter{ResponseWriter: w}}
+		next.ServeHTTP(info.w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
+	})
+}
+
+// infoOf returns the request's info; a blank one outside the middleware.
+func infoOf(ctx context.Context) *requestInfo {
+	if info, ok := ctx.Value(requestInfoKey{}).(*requestInfo); ok {
+		return info
+	}
+	return &requestInfo{w: &statusWriter{}}
+}
+
+// routeOf returns the matched route for labels and logs: a registered
+// pattern, never a raw path, so that metric labels stay few.
+func routeOf(ctx context.Context) string {
+	if r := infoOf(ctx).route; r != "" {
+		return r
+	}
+	return "unmatched"
+}
+
+// statusWriter records the status and size of a response. It passes Flush
+// and Unwrap through, so http.ResponseController (and the SSE stream) reach
+// the connection.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 { // 1xx responses precede the real one
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	_ = http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// code is the status sent, or the one net/http sends for a handler that
+// wrote nothing.
+func (w *statusWriter) code() int {
+	if w.status == 0 {
+		return http.StatusOK
+	}
+	return w.status
+}
+
+// logRequests logs each request at debug level, once it is answered.
+func (a *API) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !a.log.Enabled(ctx, slog.LevelDebug) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		start := time.Now()
+		defer func() {
+			info := infoOf(ctx)
+			a.log.LogAttrs(ctx, slog.LevelDebug, "http request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.String("route", routeOf(ctx)),
+				slog.Int("status", info.w.code()),
+				slog.Int64("bytes", info.w.bytes),
+				slog.Float64("duration_ms", float64(time.Since(start).Microseconds())/1000),
+				slog.String("remote_addr", r.RemoteAddr),
+			)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// measure records each request in the HTTP metrics.
+func (a *API) measure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		defer func() {
+			ctx := r.Context()
+			a.metrics.observe(r.Method, routeOf(ctx), infoOf(ctx).w.code(), time.Since(start))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panicking handler into a logged 500 problem, so that
+// one bad request cannot take the server down. If the handler had already
+// started its answer, the connection is aborted instead: a client must not
+// take a truncated body for a whole one.
+func (a *API) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				panic(rec)
+			}
+			ctx := r.Context()
+			a.log.ErrorContext(ctx, "panic serving request",
+				"method", r.Method, "path", r.URL.Path, "route", routeOf(ctx),
+				"panic", rec, "stack", string(debug.Stack()))
+			info := infoOf(ctx)
+			if info.w.status != 0 {
+				panic(http.ErrAbortHandler)
+			}
+			writeProblem(w, http.StatusInternalServerError, "unexpected error; it has been logged")
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authorize asks for the bearer token on every mutating request when one is
+// configured. Reads stay open. Tokens are compared by their SHA-256 sums in
+// constant time, which hides both their content and their length.
+func (a *API) authorize(next http.Handler) http.Handler {
+	if a.cfg.Token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(a.cfg.Token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !mutating(r.Method) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		token, ok := bearerToken(r.Header.Get("Authorization"))
+		got := sha256.Sum256([]byte(token))
+		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="eventsd"`)
+			detail := `this endpoint needs the header "Authorization: Bearer <token>"`
+			if ok {
+				detail = "the bearer token is not valid"
+			}
+			writeProblem(w, http.StatusUnauthorized, detail)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// mutating reports whether a request with method may change state.
+func mutating(method string) bool {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	return true
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive (RFC 9110).
+func bearerToken(header string) (string, bool) {
+	scheme, token, ok := strings.Cut(header, " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// limitBody answers 413 for a body declared larger than the limit, and caps
+// the reading of bodies of unknown length. The cap is one byte past the
+// limit because huma reads that far to tell a body of exactly the limit
+// (allowed) from a larger one (413); a cap at the limit would fail that read
+// and turn a 413 into a 500.
+func (a *API) limitBody(next http.Handler) http.Handler {
+	limit := a.cfg.MaxBodyBytes
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > limit {
+			writeProblem(w, http.StatusRequestEntityTooLarge, tooLarge(limit))
+			return
+		}
+		if r.Body != nil && r.Body != http.NoBody {
+			// A shallow copy, as Request.WithContext makes: handlers must not
+			// modify the request they were given.
+			r2 := *r
+			r2.Body = http.MaxBytesReader(w, r.Body, limit+1)
+			r = &r2
+		}
+		next.ServeHTTP(w, r)
+	})
+}
