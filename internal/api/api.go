@@ -47,6 +47,8 @@ type Jobs interface {
 	Events(ctx context.Context, after string) iter.Seq2[queue.Event, error]
 }
 
+var _ Jobs = (*queue.Queue)(nil)
+
 // Producer adds mock-data jobs, the seed's generate-mock.
 type Producer interface {
 	// GenerateMock adds count jobs and returns their ids.

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/store/sqlite"
 )
 
 // bundle is what a test gets from setup: a running server over fakes it can
@@ -62,10 +64,14 @@ func setup(t *testing.T, opts ...func(*Config)) *bundle {
 	return b
 }
 
-// newStore returns the event store the tests run against.
+// newStore returns the event store the tests run against: the real SQLite
+// store in a temporary directory.
 func newStore(t *testing.T) events.Store {
 	t.Helper()
-	s := newMemStore()
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { s.Close() })
 	return s
 }

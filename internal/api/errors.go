@@ -40,6 +40,10 @@ func (a *API) problem(ctx context.Context, err error) error {
 		return huma.Error422UnprocessableEntity(err.Error())
 	case errors.Is(err, events.ErrDuplicateID), errors.Is(err, queue.ErrWrongState):
 		return huma.Error409Conflict(err.Error())
+	case errors.Is(err, queue.ErrFellBehind):
+		// An SSE client too slow for the event stream: normal under load, and
+		// the client's reconnect with Last-Event-ID resumes where it was.
+		return unavailable("this stream fell behind the queue's events; reconnect with Last-Event-ID to resume")
 	case errors.Is(err, context.Canceled) && ctx.Err() != nil:
 		// The client went away; nobody reads this answer and nothing is wrong.
 		return huma.Error503ServiceUnavailable("request cancelled")

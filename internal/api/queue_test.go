@@ -1,0 +1,89 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/internal/redistest"
+)
+
+// TestWithRealQueue runs the job endpoints against the real queue engine
+// (miniredis, or TEST_REDIS_URL), to check the fakes' assumptions: job
+// shapes, error sentinels, and stream ids that Last-Event-ID accepts.
+func TestWithRealQueue(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue("mock-data-queue")
+	a := New(newStore(t), q, &fakeProducer{}, Config{})
+	srv := httptest.NewServer(a)
+	t.Cleanup(func() { a.CloseStreams(); srv.Close() })
+	b := &bundle{srv: srv, api: a}
+	ctx := t.Context()
+
+	// after=0 replays the stream from its start, so the test does not race
+	// the subscription's start as "new events only" would.
+	c := openStream(t, b, "/api/jobs/events?after=0")
+	ready, err := q.Add(ctx, "process-mock-data", []byte(`{"n":1}`), queue.JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := q.Add(ctx, "process-mock-data", []byte("raw"), queue.JobOptions{Delay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The stream shows both adds, in order.
+	var ids []string
+	for _, want := range []string{ready.ID, later.ID} {
+		m, ok := c.next()
+		if !ok {
+			t.Fatal("stream ended")
+		}
+		var ev queue.Event
+		if err := json.Unmarshal([]byte(m.data), &ev); err != nil || m.event != "added" || ev.JobID != want {
+			t.Fatalf("message %+v, want added for job %s", m, want)
+		}
+		ids = append(ids, m.id)
+	}
+	// Resuming after the first add replays the second.
+	c2 := openStream(t, b, "/api/jobs/events", "Last-Event-ID", ids[0])
+	if m, ok := c2.next(); !ok || m.id != ids[1] {
+		t.Fatalf("resumed stream gave %+v, %v; want the event %s", m, ok, ids[1])
+	}
+
+	job := b.get(t, "/api/jobs/"+ready.ID).json(t)
+	if job["state"] != "waiting" || job["maxAttempts"] != float64(4) || job["name"] != "process-mock-data" {
+		t.Fatalf("job = %v", job)
+	}
+	if d, _ := job["data"].(map[string]any); d["n"] != float64(1) {
+		t.Fatalf("data = %v, want JSON", job["data"])
+	}
+	if got := b.get(t, "/api/jobs/"+later.ID).json(t); got["state"] != "delayed" || got["data"] != "raw" || got["dueAt"] == nil {
+		t.Fatalf("delayed job = %v", got)
+	}
+
+	res := b.get(t, "/api/jobs?state=delayed")
+	if items := res.json(t)["items"].([]any); len(items) != 1 || items[0].(map[string]any)["id"] != later.ID {
+		t.Fatalf("delayed jobs = %s", res.body)
+	}
+
+	wantProblem(t, b.post(t, "/api/jobs/"+ready.ID+"/promote", ""), http.StatusConflict)
+	wantProblem(t, b.post(t, "/api/jobs/"+ready.ID+"/retry", ""), http.StatusConflict)
+	wantStatus(t, b.post(t, "/api/jobs/"+later.ID+"/promote", ""), http.StatusNoContent)
+	wantStatus(t, b.post(t, "/api/queue/pause", ""), http.StatusNoContent)
+	stats := b.get(t, "/api/events/stats").json(t)["queue"].(map[string]any)
+	if stats["isPaused"] != true || stats["name"] != "mock-data-queue" {
+		t.Fatalf("stats = %v", stats)
+	}
+	wantStatus(t, b.post(t, "/api/queue/resume", ""), http.StatusNoContent)
+	wantStatus(t, b.do(t, http.MethodDelete, "/api/jobs/"+ready.ID, nil), http.StatusNoContent)
+	p := wantProblem(t, b.get(t, "/api/jobs/"+ready.ID), http.StatusNotFound)
+	if !strings.Contains(p["detail"].(string), ready.ID) {
+		t.Fatalf("detail = %q", p["detail"])
+	}
+}
