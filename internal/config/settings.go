@@ -1,0 +1,299 @@
+package config
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/redis/go-redis/v9"
+)
+
+// setting is one configurable value: its environment variable, its default
+// and how to parse it into a Config. The flag's name derives from the
+// variable's: REDIS_URL is --redis-url.
+type setting struct {
+	env    string
+	def    string
+	usage  string
+	secret bool // never echoed in errors
+	isBool bool // a flag given alone means true
+	parse  func(c *Config, v string) error
+}
+
+func (s setting) flag() string { return strings.ReplaceAll(strings.ToLower(s.env), "_", "-") }
+
+// show returns v as it may appear in an error message.
+func (s setting) show(v string) string {
+	switch {
+	case s.secret:
+		return "(hidden)"
+	case v == "" || strings.ContainsAny(v, " \t\""):
+		return strconv.Quote(v)
+	}
+	return redactURL(v)
+}
+
+// settings lists every setting, in the order Usage prints them. Each default
+// is written here and nowhere else.
+func settings() []setting {
+	return []setting{
+		{env: "REDIS_URL", usage: "Redis URL, redis:// or rediss:// for TLS; wins over REDIS_HOST, REDIS_PORT and REDIS_DB",
+			parse: func(c *Config, v string) error {
+				if v != "" {
+					if _, err := parseRedisURL(v); err != nil {
+						return err
+					}
+				}
+				c.RedisURL = v
+				return nil
+			}},
+		{env: "REDIS_HOST", def: "localhost", usage: "Redis host",
+			parse: func(c *Config, v string) error { return nonEmpty(&c.RedisHost, v) }},
+		{env: "REDIS_PORT", def: "6379", usage: "Redis port",
+			parse: func(c *Config, v string) error { return intIn(&c.RedisPort, v, 1, 65535) }},
+		{env: "REDIS_PASSWORD", secret: true, usage: "Redis password; also used with a REDIS_URL that has none",
+			parse: func(c *Config, v string) error { c.RedisPassword = v; return nil }},
+		{env: "REDIS_DB", def: "0", usage: "Redis database number (not with Redis Cluster)",
+			parse: func(c *Config, v string) error { return intIn(&c.RedisDB, v, 0, 1<<20) }},
+		{env: "REDIS_TLS", def: "false", isBool: true, usage: "use TLS with REDIS_HOST or REDIS_ADDRS",
+			parse: func(c *Config, v string) error { return boolean(&c.RedisTLS, v) }},
+		{env: "REDIS_ADDRS", usage: "comma-separated host:port list: Sentinels with REDIS_SENTINEL_MASTER, else Redis Cluster nodes",
+			parse: func(c *Config, v string) error { return addrs(&c.RedisAddrs, v) }},
+		{env: "REDIS_SENTINEL_MASTER", usage: "Sentinel master name; with REDIS_ADDRS, connect through Sentinel",
+			parse: func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
+
+		{env: "MONGODB_URI", def: "mongodb://localhost:27017/events", usage: "MongoDB connection string (serve)",
+			parse: func(c *Config, v string) error { return mongoURI(&c.MongoDBURI, v) }},
+		{env: "DATA_DIR", def: "./data", usage: "directory of the SQLite event store (dev)",
+			parse: func(c *Config, v string) error { return nonEmpty(&c.DataDir, v) }},
+
+		{env: "HOST", usage: "HTTP listen host or IP; empty listens on all interfaces",
+			parse: func(c *Config, v string) error { return listenHost(&c.Host, v) }},
+		{env: "PORT", def: "9000", usage: "HTTP port",
+			parse: func(c *Config, v string) error { return intIn(&c.Port, v, 1, 65535) }},
+		{env: "API_TOKEN", secret: true, usage: "bearer token that mutating endpoints require; empty disables auth",
+			parse: func(c *Config, v string) error { c.APIToken = v; return nil }},
+
+		{env: "WORKER_CONCURRENCY", def: "10", usage: "jobs a worker runs at once",
+			parse: func(c *Config, v string) error { return intIn(&c.WorkerConcurrency, v, 1, 10000) }},
+		{env: "CRON_ENABLED", def: "true", isBool: true, usage: "run the CRON_* schedules (in a process with the scheduler role)",
+			parse: func(c *Config, v string) error { return boolean(&c.CronEnabled, v) }},
+		{env: "ROLES", def: "api,worker,scheduler", usage: "roles this process takes: a subset of api, worker, scheduler",
+			parse: func(c *Config, v string) error { return roles(&c.Roles, v) }},
+		{env: "QUEUE_PREFIX", def: "eventsd", usage: "prefix of every Redis key eventsd writes",
+			parse: func(c *Config, v string) error { return keyPrefix(&c.QueuePrefix, v) }},
+
+		{env: "CRON_MOCK_DATA", def: "*/2 * * * * *", usage: "when to add a process-mock-data job",
+			parse: func(c *Config, v string) error { return spec(&c.CronMockData, v) }},
+		{env: "CRON_MONITOR", def: "*/10 * * * * *", usage: "when to log queue counts",
+			parse: func(c *Config, v string) error { return spec(&c.CronMonitor, v) }},
+		{env: "CRON_EVENT_RATE", def: "0 * * * * *", usage: "when to log the event rate",
+			parse: func(c *Config, v string) error { return spec(&c.CronEventRate, v) }},
+		{env: "CRON_CLEANUP", def: "0 0 0 * * *", usage: "when to delete old jobs and events (midnight UTC)",
+			parse: func(c *Config, v string) error { return spec(&c.CronCleanup, v) }},
+		{env: "JOBS_RETENTION", def: "24h", usage: "completed and failed jobs older than this are deleted at cleanup",
+			parse: func(c *Config, v string) error { return duration(&c.JobsRetention, v, false) }},
+		{env: "EVENTS_RETENTION", usage: "events older than this (e.g. 720h) are deleted at cleanup; empty keeps them",
+			parse: func(c *Config, v string) error { return duration(&c.EventsRetention, v, true) }},
+
+		{env: "SHUTDOWN_TIMEOUT", def: "30s", usage: "how long running jobs may finish after SIGTERM",
+			parse: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, true) }},
+		{env: "LOG_LEVEL", def: "info", usage: "debug, info, warn or error",
+			parse: func(c *Config, v string) error { return logLevel(&c.LogLevel, v) }},
+		{env: "LOG_FORMAT", def: "text", usage: "text or json",
+			parse: func(c *Config, v string) error { return oneOf(&c.LogFormat, v, "text", "json") }},
+	}
+}
+
+func nonEmpty(dst *string, v string) error {
+	if v == "" {
+		return errors.New("must not be empty")
+	}
+	*dst = v
+	return nil
+}
+
+func intIn(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return fmt.Errorf("must be %d..%d", lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func boolean(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+// duration parses a Go duration such as 90s or 720h. With zeroOK, empty and
+// zero mean zero; otherwise the duration must be positive.
+func duration(dst *time.Duration, v string, zeroOK bool) error {
+	if v == "" && zeroOK {
+		*dst = 0
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return errors.New("not a duration; use Go's form, like 90s, 24h or 720h (there is no d unit)")
+	case d < 0 && zeroOK:
+		return errors.New("must not be negative")
+	case d <= 0 && !zeroOK:
+		return errors.New("must be more than 0")
+	}
+	*dst = d
+	return nil
+}
+
+func oneOf(dst *string, v string, allowed ...string) error {
+	v = strings.ToLower(v)
+	if !slices.Contains(allowed, v) {
+		return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+	}
+	*dst = v
+	return nil
+}
+
+func logLevel(dst *slog.Level, v string) error {
+	var name string
+	if err := oneOf(&name, v, "debug", "info", "warn", "error"); err != nil {
+		return err
+	}
+	return dst.UnmarshalText([]byte(name))
+}
+
+func spec(dst *string, v string) error {
+	if _, err := schedule.ParseSpec(v); err != nil {
+		// ParseSpec's message repeats the spec, which the caller shows already.
+		return fmt.Errorf("not a schedule: %w", cmp.Or(errors.Unwrap(err), err))
+	}
+	*dst = v
+	return nil
+}
+
+func roles(dst *[]string, v string) error {
+	var out []string
+	for r := range strings.SplitSeq(v, ",") {
+		r = strings.ToLower(strings.TrimSpace(r))
+		switch r {
+		case "":
+			continue
+		case RoleAPI, RoleWorker, RoleScheduler:
+			if !slices.Contains(out, r) {
+				out = append(out, r)
+			}
+		default:
+			return fmt.Errorf("unknown role %q; roles are %s, %s and %s", r, RoleAPI, RoleWorker, RoleScheduler)
+		}
+	}
+	if len(out) == 0 {
+		return errors.New("name at least one role")
+	}
+	*dst = out
+	return nil
+}
+
+// keyPrefix checks a Redis key prefix. Braces would make it a Redis Cluster
+// hash tag and put every queue's keys in one slot, or split one queue's.
+func keyPrefix(dst *string, v string) error {
+	switch {
+	case v == "":
+		return errors.New("must not be empty")
+	case strings.ContainsAny(v, "{} \t\r\n"):
+		return errors.New("must not contain braces or spaces")
+	}
+	*dst = v
+	return nil
+}
+
+func addrs(dst *[]string, v string) error {
+	var out []string
+	for a := range strings.SplitSeq(v, ",") {
+		a = strings.TrimSpace(a)
+		if a == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host == "" {
+			return fmt.Errorf("%q is not host:port", a)
+		}
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%q: port must be 1..65535", a)
+		}
+		out = append(out, a)
+	}
+	*dst = out
+	return nil
+}
+
+func listenHost(dst *string, v string) error {
+	if strings.ContainsAny(v, " /[]") || (strings.Contains(v, ":") && net.ParseIP(v) == nil) {
+		return errors.New("must be a host name or IP address without a port (the port is PORT)")
+	}
+	*dst = v
+	return nil
+}
+
+func mongoURI(dst *string, v string) error {
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "mongodb" && u.Scheme != "mongodb+srv":
+		return errors.New("must start with mongodb:// or mongodb+srv://")
+	case u.Host == "":
+		return errors.New("has no host")
+	}
+	*dst = v
+	return nil
+}
+
+// parseRedisURL parses a redis:// or rediss:// URL. It refuses unix:// and
+// other schemes that eventsd's UniversalOptions cannot carry.
+func parseRedisURL(v string) (*redis.Options, error) {
+	if !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+		return nil, errors.New("must start with redis:// or rediss:// (TLS)")
+	}
+	opt, err := redis.ParseURL(v)
+	if err != nil {
+		// A url.Error quotes the whole URL, password included; the caller
+		// shows it redacted, so keep only the reason.
+		if uerr, ok := errors.AsType[*url.Error](err); ok {
+			err = uerr.Err
+		}
+		return nil, fmt.Errorf("not a Redis URL: %s", strings.TrimPrefix(err.Error(), "redis: "))
+	}
+	return opt, nil
+}
+
+// redactURL hides the password in a URL such as redis://user:pass@host. It
+// leaves other strings as they are.
+func redactURL(v string) string {
+	scheme, rest, ok := strings.Cut(v, "://")
+	if !ok {
+		return v
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return v
+	}
+	user, _, hasPass := strings.Cut(rest[:at], ":")
+	if !hasPass {
+		return v
+	}
+	return scheme + "://" + user + ":xxxxx" + rest[at:]
+}
