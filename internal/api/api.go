@@ -78,9 +78,11 @@ type Config struct {
 	// Token, when set, is the bearer token every POST and DELETE needs.
 	// Empty leaves the API open.
 	Token string
-	// Registerer receives the HTTP metrics and Gatherer serves /metrics.
-	// Both default to one fresh registry, never the global one, so that
-	// several APIs (tests) do not collide.
+	// Registerer receives the HTTP metrics and Gatherer serves /metrics;
+	// usually one *prometheus.Registry for both, which also holds the queue's
+	// metrics. A missing one is the other when it can serve, else a fresh
+	// registry: never the global one, so that several APIs (tests) do not
+	// collide.
 	Registerer prometheus.Registerer
 	Gatherer   prometheus.Gatherer
 	// Logger logs unexpected errors and panics, and each request at debug
@@ -130,16 +132,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.CheckTimeout = cmp.Or(cfg.CheckTimeout, 2*time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 15*time.Second)
-	if cfg.Registerer == nil && cfg.Gatherer == nil {
-		reg := prometheus.NewRegistry()
-		cfg.Registerer, cfg.Gatherer = reg, reg
-	}
-	if cfg.Gatherer == nil {
-		cfg.Gatherer = prometheus.NewRegistry()
-	}
-	if cfg.Registerer == nil {
-		cfg.Registerer = prometheus.NewRegistry()
-	}
+	cfg.Registerer, cfg.Gatherer = registries(cfg.Registerer, cfg.Gatherer)
 
 	a := &API{
 		store:    store,
@@ -162,6 +155,33 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 		a.limitBody,
 	)
 	return a
+}
+
+// registries fills in whichever of reg and g is missing: with the other when
+// it can serve both roles (a *prometheus.Registry does), else with a fresh
+// registry.
+func registries(reg prometheus.Registerer, g prometheus.Gatherer) (prometheus.Registerer, prometheus.Gatherer) {
+	if reg == nil {
+		if r, ok := g.(prometheus.Registerer); ok {
+			reg = r
+		}
+	}
+	if g == nil {
+		if gg, ok := reg.(prometheus.Gatherer); ok {
+			g = gg
+		}
+	}
+	if reg == nil && g == nil {
+		r := prometheus.NewRegistry()
+		return r, r
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if g == nil {
+		g = prometheus.NewRegistry()
+	}
+	return reg, g
 }
 
 // ServeHTTP serves every endpoint of the API.

@@ -107,6 +107,8 @@ func normalizeProblems(maxBody int64) huma.Transformer {
 			if len(e.Errors) > 0 && e.Errors[0].Location == "body" {
 				e.Detail = "request body is not valid JSON"
 			}
+		case http.StatusUnsupportedMediaType:
+			e.Detail = "request body must be JSON, sent with Content-Type: application/json"
 		}
 		for _, d := range e.Errors {
 			if s, ok := d.Value.(string); ok && len(s) > maxEchoedValue {

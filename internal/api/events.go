@@ -132,7 +132,7 @@ var createEventOp = huma.Operation{
 	Summary:     "Create an event",
 	Description: "Stores an event now and answers 201 with it and its URL in Location. The name is trimmed " +
 		"of surrounding white space and must then be 1 to 200 characters. Unknown fields, a missing or " +
-		"non-string name are a 422; malformed JSON is a 400; a body over 1 MiB a 413.",
+		"non-string name are a 422; malformed JSON is a 400; a body over the size limit (1 MiB unless configured) a 413.",
 	Tags:          []string{"events"},
 	DefaultStatus: http.StatusCreated,
 	Errors:        []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -336,3 +337,25 @@ type netError struct{}
 func (*netError) Error() string   { return "dial tcp 10.0.0.1:6379: connect: connection refused" }
 func (*netError) Timeout() bool   { return false }
 func (*netError) Temporary() bool { return false }
+
+func TestRequestFormat(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	p := wantProblem(t, b.get(t, "/api/events?limt=5"), http.StatusUnprocessableEntity)
+	if !strings.Contains(string(must(json.Marshal(p["errors"]))), "limt") {
+		t.Errorf("errors = %v, want the unknown parameter named", p["errors"])
+	}
+	// curl -d sends a form content type unless told otherwise.
+	p = wantProblem(t, b.post(t, "/api/events", `{"name": "x"}`, "Content-Type", "application/x-www-form-urlencoded"), http.StatusUnsupportedMediaType)
+	if !strings.Contains(p["detail"].(string), "application/json") {
+		t.Errorf("detail = %q, want it to name application/json", p["detail"])
+	}
+	wantStatus(t, b.post(t, "/api/events", `{"name": "x"}`, "Content-Type", "application/json; charset=utf-8"), http.StatusCreated)
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}

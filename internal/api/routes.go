@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"reflect"
 	"slices"
@@ -91,7 +92,9 @@ func newHumaAPI(mux *http.ServeMux, cfg Config) huma.API {
 	hc.CreateHooks = nil
 	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	hc.Transformers = []huma.Transformer{normalizeProblems(cfg.MaxBodyBytes)}
-	hc.Info.Description = apiDescription
+	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes)
+	// A misspelt parameter (limt=5) would otherwise be ignored in silence.
+	hc.RejectUnknownQueryParameters = true
 	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		bearerScheme: {
 			Type:        "http",
@@ -125,8 +128,9 @@ const apiDescription = `eventsd is a job-queue service: a Redis job engine, cron
 event store (MongoDB or SQLite), with this REST API.
 
 Errors are RFC 9457 problem details (application/problem+json). Request bodies
-are JSON, at most 1 MiB, and unknown fields are rejected (422). Times are RFC 3339
-in UTC with milliseconds.
+are JSON (Content-Type: application/json), at most %d bytes; unknown fields and
+unknown query parameters are rejected (422). Times are RFC 3339 in UTC with
+milliseconds.
 
 Outside this document: Prometheus metrics at /metrics, and this page at /api/docs.`
 
