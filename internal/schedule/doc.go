@@ -10,6 +10,10 @@
 // slot itself, not the time it happened to run, so callers can derive
 // idempotent job ids from it.
 //
+// A claim lives for three of the schedule's intervals, and at least a minute,
+// so processes whose clocks differ by less than that agree on every slot; keep
+// clocks in sync (NTP) and derive job ids from the slot to cover the rest.
+//
 // Delivery is at most once per slot: a process that claims a slot and then
 // crashes does not hand the slot to another, and a Redis error while claiming
 // skips the slot rather than firing it uncoordinated. Callers that need every
