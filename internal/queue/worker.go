@@ -32,8 +32,9 @@ type WorkerConfig struct {
 	// context ends (default 30 s). Jobs still running then are handed back to
 	// the queue, consuming no retry, and their contexts cancelled.
 	ShutdownTimeout time.Duration
-	// MaxIdleWait bounds one blocking wait for work (default 30 s). An idle
-	// worker sends Redis about two commands per MaxIdleWait.
+	// MaxIdleWait bounds one blocking wait for work (default 10 s). An idle
+	// worker sends Redis about two commands per MaxIdleWait; a connection cut
+	// without a reset (a network partition) is noticed within MaxIdleWait + 10 s.
 	MaxIdleWait time.Duration
 	// AckBatch bounds the outcomes recorded in one round trip (default 500).
 	AckBatch int
@@ -99,7 +100,7 @@ func NewWorker(q *Queue, h Handler, cfg WorkerConfig) *Worker {
 	cfg.LeaseTime = cmp.Or(cfg.LeaseTime, 15*time.Second)
 	cfg.MaxStalls = cmp.Or(cfg.MaxStalls, 3)
 	cfg.ShutdownTimeout = cmp.Or(cfg.ShutdownTimeout, 30*time.Second)
-	cfg.MaxIdleWait = cmp.Or(cfg.MaxIdleWait, 30*time.Second)
+	cfg.MaxIdleWait = cmp.Or(cfg.MaxIdleWait, 10*time.Second)
 	cfg.AckBatch = cmp.Or(cfg.AckBatch, 500)
 	id := randomID()
 	w := &Worker{
@@ -298,6 +299,11 @@ func (w *Worker) runJob(job *Job) {
 		f(job)
 	}
 
+	if t := job.Options.Timeout; t > 0 {
+		var cancelT context.CancelFunc
+		ctx, cancelT = context.WithTimeoutCause(ctx, t, errTimeout)
+		defer cancelT()
+	}
 	began := time.Now()
 	result, err := w.call(ctx, job)
 	took := time.Since(began)
@@ -322,11 +328,6 @@ var errTimeout = errors.New("job timed out")
 
 // call runs the handler, turning a panic into an error.
 func (w *Worker) call(ctx context.Context, job *Job) (result any, err error) {
-	if t := job.Options.Timeout; t > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, t, errTimeout)
-		defer cancel()
-	}
 	defer func() {
 		if r := recover(); r != nil {
 			w.log.Error("job handler panicked", "job_id", job.ID, "job_name", job.Name, "panic", r, "stack", string(debug.Stack()))

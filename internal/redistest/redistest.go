@@ -11,6 +11,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
+	"os/exec"
 	"os"
 	"strings"
 	"testing"
@@ -99,4 +101,86 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return strings.ToLower(hex.EncodeToString(b))
+}
+
+// Server is a Redis server that a fault test may stop and restart.
+type Server struct {
+	// URL reaches database 0 of the server.
+	URL     string
+	mini    *miniredis.Miniredis
+	cmd     *exec.Cmd
+	port    string
+	dir     string
+	t       testing.TB
+	stopped bool
+}
+
+// StartServer starts a Redis server of the test's own: a redis-server process
+// on a free loopback port when the binary is installed, else an in-process
+// miniredis. It is stopped when the test ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
+	s := &Server{t: t}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		s.mini = miniredis.RunT(t)
+		s.URL = "redis://" + s.mini.Addr() + "/0"
+		return s
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, s.port, _ = net.SplitHostPort(l.Addr().String())
+	l.Close()
+	s.dir = t.TempDir()
+	s.URL = "redis://127.0.0.1:" + s.port + "/0"
+	s.start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	s.cmd = exec.Command("redis-server", "--port", s.port, "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("redistest: start redis-server: %v", err)
+	}
+	s.stopped = false
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + s.port})
+	defer rdb.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for rdb.Ping(context.Background()).Err() != nil {
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redistest: redis-server on port %s did not start", s.port)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stop kills the server (SIGKILL: its clients see their connections cut).
+func (s *Server) Stop() {
+	if s.mini != nil {
+		s.mini.Close()
+		return
+	}
+	if s.stopped || s.cmd == nil {
+		return
+	}
+	s.stopped = true
+	s.cmd.Process.Kill()
+	s.cmd.Wait()
+}
+
+// Restart starts the server again on the same address. The in-process server
+// keeps its data; a redis-server process starts empty (it persists nothing).
+func (s *Server) Restart() {
+	s.t.Helper()
+	if s.mini != nil {
+		if err := s.mini.Restart(); err != nil {
+			s.t.Fatalf("redistest: restart: %v", err)
+		}
+		return
+	}
+	s.start()
 }
