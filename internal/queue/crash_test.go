@@ -158,12 +158,12 @@ func TestStaleWorkerCannotCompleteRedeliveredJob(t *testing.T) {
 	if len(res) != 5 || str(res[2]) != j.ID {
 		t.Fatalf("redelivery fetch = %v", res)
 	}
-	lost, err := b.q.run(ctx, scriptAck, j.ID, 1, "c", "k:0:0", `"zombie"`, "").StringSlice()
+	lost, err := b.q.run(ctx, scriptAck, j.ID, 1, "c", "k:0:0", `"zombie"`, "", "0").StringSlice()
 	if err != nil || len(lost) != 1 {
 		t.Fatalf("zombie ack: lost=%v err=%v; want it refused", lost, err)
 	}
 	mustState(t, b.q, j.ID, StateActive)
-	lost, err = b.q.run(ctx, scriptAck, j.ID, 2, "c", "k:0:0", `"live"`, "").StringSlice()
+	lost, err = b.q.run(ctx, scriptAck, j.ID, 2, "c", "k:0:0", `"live"`, "", "0").StringSlice()
 	if err != nil || len(lost) != 0 {
 		t.Fatalf("live ack: lost=%v err=%v", lost, err)
 	}

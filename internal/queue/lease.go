@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // ack is a job outcome waiting to be recorded.
@@ -14,6 +16,7 @@ type ack struct {
 	spec    string // retention spec, or the retry delay in ms
 	result  string
 	msg     string
+	dedup   bool // the job has a dedup key to release
 }
 
 // sendAck queues an outcome; after the recorder stopped it is dropped (the
@@ -67,9 +70,13 @@ func (w *Worker) flush(batch []ack) {
 	if len(batch) == 0 {
 		return
 	}
-	args := make([]any, 0, 6*len(batch))
+	args := make([]any, 0, 7*len(batch))
 	for _, a := range batch {
-		args = append(args, a.id, a.token, string(a.outcome), a.spec, a.result, a.msg)
+		dedup := "0"
+		if a.dedup {
+			dedup = "1"
+		}
+		args = append(args, a.id, a.token, string(a.outcome), a.spec, a.result, a.msg, dedup)
 	}
 	deadline := time.Now().Add(w.cfg.LeaseTime)
 	var failing retryDelay
@@ -162,7 +169,10 @@ func (w *Worker) heartbeat(ctx context.Context) {
 func (w *Worker) cancelListener(ctx context.Context) {
 	ps := w.q.rdb.Subscribe(ctx, w.q.cancelChannel)
 	defer ps.Close()
-	ch := ps.Channel()
+	// go-redis pings an idle subscription every 3 s by default: most of an
+	// idle worker's Redis traffic. Once a minute still finds a dead
+	// connection; a cancel missed meanwhile arrives with the next heartbeat.
+	ch := ps.Channel(redis.WithChannelHealthCheckInterval(time.Minute))
 	for {
 		select {
 		case <-ctx.Done():

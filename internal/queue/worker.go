@@ -253,26 +253,30 @@ func (w *Worker) fetch(ctx context.Context, n int) ([]*Job, time.Duration, error
 }
 
 // wait blocks until a job may be ready: another client woke this worker, or
-// d passed. go-redis sends whole seconds for BLPOP, so waits under a second
-// are sent as a raw command with a fractional timeout (Redis 6+).
+// d passed. Redis checks blocking timeouts only about ten times a second, so
+// a timed wait (a delayed job or a lease coming due) is ended by a local timer
+// pushing to this worker's own key, to the millisecond; the BLPOP timeout is
+// only a backstop.
 func (w *Worker) wait(ctx context.Context, d time.Duration) error {
 	if d < time.Millisecond {
 		return nil
 	}
-	marker := w.q.keys[keyMarker]
-	var err error
-	if d >= time.Second {
-		err = w.q.rdb.BLPop(ctx, d.Truncate(time.Second), marker, w.wakeKey).Err()
-	} else {
-		err = w.q.rdb.Do(ctx, "BLPOP", marker, w.wakeKey, strconv.FormatFloat(d.Seconds(), 'f', 3, 64)).Err()
+	block := w.cfg.MaxIdleWait
+	if d < w.cfg.MaxIdleWait {
+		t := time.AfterFunc(d, w.interruptWait)
+		defer t.Stop()
+		block = d + time.Second
 	}
+	// go-redis sends BLPOP timeouts in whole seconds.
+	err := w.q.rdb.BLPop(ctx, block.Round(time.Second), w.q.keys[keyMarker], w.wakeKey).Err()
 	if errors.Is(err, redis.Nil) || ctx.Err() != nil {
 		return nil
 	}
 	return err
 }
 
-// interruptWait ends this worker's blocking wait, at shutdown.
+// interruptWait ends this worker's blocking wait: at shutdown, or when a
+// timed wait is due.
 func (w *Worker) interruptWait() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -342,7 +346,7 @@ const maxErrorLen = 4096
 
 // decide turns a handler's return into the outcome to record.
 func (w *Worker) decide(ctx context.Context, job *Job, result any, err error) (ack, State) {
-	a := ack{id: job.ID, token: job.run.token}
+	a := ack{id: job.ID, token: job.run.token, dedup: job.Options.DedupKey != ""}
 	if err == nil {
 		payload, encErr := encodeValue(result)
 		if encErr == nil {
@@ -391,7 +395,7 @@ func (w *Worker) decide(ctx context.Context, job *Job, result any, err error) (a
 // failUnreadable fails a job whose stored record cannot be decoded.
 func (w *Worker) failUnreadable(job *Job, err error) {
 	defer w.handlers.Done()
-	w.sendAck(ack{id: job.ID, token: job.run.token, outcome: 'f', spec: Keep.spec(), msg: "unreadable job record: " + err.Error()})
+	w.sendAck(ack{id: job.ID, token: job.run.token, outcome: 'f', spec: Keep.spec(), msg: "unreadable job record: " + err.Error(), dedup: true})
 }
 
 // release hands jobs back to the queue unrun (fetched as shutdown began).

@@ -2,7 +2,8 @@
 -- the job is still leased to that delivery (token = its delivery number and it
 -- is active); otherwise the worker lost the job (its lease expired and it was
 -- handed to another worker, or it was handed back) and the outcome is dropped.
--- ARGV: eventsMax, then per job 6: id, token, outcome, retention or delay, result, error.
+-- ARGV: eventsMax, then per job 7: id, token, outcome, retention or delay, result, error,
+-- and '1' when the job has a dedup key.
 --   outcome 'c' completed: retention 'r' (remove) or 'k:<count>:<ageMs>', result JSON or ''
 --   outcome 'f' failed: retention as above, error message
 --   outcome 'r' retry: delay ms, error message
@@ -11,8 +12,9 @@
 local now = now_ms()
 local completed, failed = 0, 0
 local lost = {}
-for i = 2, #ARGV, 6 do
+for i = 2, #ARGV, 7 do
   local id, token, outcome, spec, payload, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
+  local noDedup = ARGV[i + 6] ~= '1'
   local v = redis.call('HMGET', kData, id .. '|u', id .. '|c')
   local d, f, s, t
   if v[1] then
@@ -32,9 +34,9 @@ for i = 2, #ARGV, 6 do
     if outcome == 'c' then
       completed = completed + 1
       if spec == 'r' then
-        delete_job(id)
+        delete_job(id, noDedup)
       else
-        drop_dedup(id)
+        if not noDedup then drop_dedup(id) end
         if payload ~= '' then redis.call('HSET', kData, id .. '|r', payload) end
         keep(kCompleted, id, now, spec)
       end
@@ -54,8 +56,8 @@ for i = 2, #ARGV, 6 do
         end
       else
         failed = failed + 1
-        drop_dedup(id)
-        if spec == 'r' then delete_job(id) else keep(kFailed, id, now, spec) end
+        if not noDedup then drop_dedup(id) end
+        if spec == 'r' then delete_job(id, true) else keep(kFailed, id, now, spec) end
         emit('e', 'failed', 'id', id, 'a', f + 1, 'err', msg)
       end
     end

@@ -88,8 +88,10 @@ local function drop_dedup(id)
 end
 
 -- delete_job removes a job's data; the caller has removed it from its set.
-local function delete_job(id)
-  drop_dedup(id)
+-- noDedup, when true, says the job has no dedup key (the worker knows), which
+-- saves a lookup on the hot path.
+local function delete_job(id, noDedup)
+  if not noDedup then drop_dedup(id) end
   redis.call('HDEL', kData, id .. '|j', id .. '|u', id .. '|q', id .. '|p', id .. '|r', id .. '|e', id .. '|c')
 end
 
