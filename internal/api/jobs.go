@@ -166,6 +166,16 @@ type jobOutput struct{ Body jobView }
 
 func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
 	j, err := a.jobs.Get(ctx, in.ID)
+	if errors.Is(err, queue.ErrNotFound) {
+		// A completed job is removed, but its event records that it ran.
+		if e, serr := a.store.GetByJobID(ctx, in.ID); serr == nil {
+			return nil, &worded{
+				msg: fmt.Sprintf("job %q is no longer in the queue: it completed and was removed, as completed jobs are; "+
+					"it produced event %s (GET /api/events/%s)", in.ID, e.ID, e.ID),
+				err: err,
+			}
+		}
+	}
 	if err != nil {
 		return nil, jobAction(err, in.ID, "")
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/queue"
 	"github.com/eventsd/eventsd/internal/schedule"
 )
@@ -73,6 +74,16 @@ func TestGetJob(t *testing.T) {
 	p := wantProblem(t, b.get(t, "/api/jobs/9"), http.StatusNotFound)
 	if !strings.Contains(p["detail"].(string), "removed by default") {
 		t.Fatalf("404 detail = %q, want it to say completed jobs are removed by default", p["detail"])
+	}
+
+	// A removed job that produced an event: the 404 names the event.
+	e, err := b.store.Create(context.Background(), events.Event{Name: "done", JobID: "10"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p = wantProblem(t, b.get(t, "/api/jobs/10"), http.StatusNotFound)
+	if d := p["detail"].(string); !strings.Contains(d, "completed and was removed") || !strings.Contains(d, "/api/events/"+e.ID) {
+		t.Fatalf("404 detail = %q, want it to point at event %s", d, e.ID)
 	}
 }
 

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/eventsd/eventsd/internal/api"
+	"github.com/eventsd/eventsd/internal/config"
+	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/metrics"
+	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/internal/store/mongo"
+	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+)
+
+// startTimeout bounds connecting to Redis and the store at start-up: a wrong
+// address should stop eventsd with a clear message, not leave it hanging.
+const startTimeout = 15 * time.Second
+
+// serve runs eventsd until ctx ends, then shuts down in order: HTTP, the
+// scheduler, the worker (letting running jobs finish), the event writer, the
+// store, Redis.
+func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) error {
+	log := cfg.Logger(logOut)
+	var closers []func()
+	defer func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}()
+	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
+	defer cancel()
+
+	rdb, storeName, store, err := connect(startCtx, cfg, dev, log, &closers)
+	if err != nil {
+		return err
+	}
+	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
+	producer := events.NewProducer(q)
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics.NewDepth(reg, q)
+
+	var wg sync.WaitGroup
+	failed := make(chan error, 4)
+	background := func(name string, run func(context.Context) error) (stop func()) {
+		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		wg.Go(func() {
+			defer close(done)
+			if err := run(c); err != nil {
+				failed <- fmt.Errorf("%s: %w", name, err)
+			}
+		})
+		return func() { cancel(); <-done }
+	}
+	var stops []func() // in shutdown order
+
+	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
+	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
+		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
+	for _, s := range []struct {
+		name, spec string
+		fn         schedule.Func
+	}{
+		{"mock-data", cfg.CronMockData, tasks.MockData},
+		{"monitor", cfg.CronMonitor, tasks.Monitor},
+		{"event-rate", cfg.CronEventRate, tasks.EventRate},
+		{"cleanup", cfg.CronCleanup, tasks.Cleanup},
+	} {
+		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
+			return err
+		}
+	}
+
+	var srv *http.Server
+	var stopStreams func()
+	if cfg.HasRole(config.RoleAPI) {
+		ln, err := net.Listen("tcp", cfg.ListenAddr())
+		if err != nil {
+			return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
+		}
+		a := api.New(store, q, producer, api.Config{
+			Schedules: sched,
+			Checks: []api.Check{
+				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+				{Name: storeName, Ping: store.Ping},
+			},
+			Token:      cfg.APIToken,
+			Registerer: reg,
+			Gatherer:   reg,
+			Logger:     log,
+			Version:    versionString(),
+		})
+		srv = &http.Server{
+			Handler:           a,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      30 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		}
+		srv.RegisterOnShutdown(a.CloseStreams)
+		stopStreams = a.CloseStreams
+		wg.Go(func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("http: %w", err)
+			}
+		})
+		base := "http://" + displayAddr(ln.Addr())
+		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
+	}
+	if cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled {
+		stops = append(stops, background("scheduler", sched.Run))
+	}
+	if cfg.HasRole(config.RoleWorker) {
+		batcher := events.NewBatcher(store, 0)
+		jm := metrics.NewJobs(reg)
+		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
+			Concurrency:     cfg.WorkerConcurrency,
+			ShutdownTimeout: cfg.ShutdownTimeout,
+			Observer:        jm.Observer(),
+			Logger:          log,
+		})
+		stopBatcher := background("event writer", batcher.Run)
+		stopWorker := background("worker", w.Run)
+		stops = append(stops, stopWorker, stopBatcher)
+	}
+	log.Info("eventsd started", "roles", cfg.Roles, "cron", cfg.CronEnabled && cfg.HasRole(config.RoleScheduler),
+		"concurrency", cfg.WorkerConcurrency, "store", storeName)
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+		log.Info("stopping: finishing running jobs", "timeout", cfg.ShutdownTimeout)
+	case runErr = <-failed:
+		log.Error("stopping after a failure", "err", runErr)
+	}
+	if srv != nil {
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		stopStreams()
+		if err := srv.Shutdown(shutCtx); err != nil {
+			srv.Close()
+		}
+		cancel()
+	}
+	for _, stop := range stops {
+		stop()
+	}
+	wg.Wait()
+	log.Info("eventsd stopped")
+	return runErr
+}
+
+// connect opens Redis and the event store: in-process ones for dev.
+func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger, closers *[]func()) (redis.UniversalClient, string, events.Store, error) {
+	var rdb redis.UniversalClient
+	if dev {
+		mr := miniredis.NewMiniRedis()
+		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+			return nil, "", nil, fmt.Errorf("start the in-process Redis server: %w", err)
+		}
+		*closers = append(*closers, mr.Close)
+		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
+		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; events persist in the data directory",
+			"data_dir", cfg.DataDir)
+	} else {
+		opts, err := cfg.RedisOptions()
+		if err != nil {
+			return nil, "", nil, err
+		}
+		rdb = redis.NewUniversalClient(opts)
+	}
+	*closers = append(*closers, func() { rdb.Close() })
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		return nil, "", nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
+	}
+
+	if dev {
+		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			return nil, "", nil, fmt.Errorf("data directory (DATA_DIR): %w", err)
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db"))
+		if err != nil {
+			return nil, "", nil, err
+		}
+		*closers = append(*closers, func() { st.Close() })
+		return rdb, "sqlite", st, nil
+	}
+	st, err := mongo.Open(ctx, cfg.MongoDBURI, mongo.Config{})
+	if err != nil {
+		return nil, "", nil, fmt.Errorf("%w (check MONGODB_URI)", err)
+	}
+	*closers = append(*closers, func() { st.Close() })
+	return rdb, "mongodb", st, nil
+}
+
+// displayAddr turns a wildcard listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

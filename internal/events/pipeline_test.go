@@ -1,0 +1,233 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/internal/redistest"
+	"github.com/eventsd/eventsd/internal/store/sqlite"
+)
+
+type bundle struct {
+	q     *queue.Queue
+	store *sqlite.Store
+	proc  *events.Processor
+	prod  *events.Producer
+}
+
+func setup(t *testing.T) *bundle {
+	t.Helper()
+	r := redistest.Start(t)
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "events.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
+	batcher := events.NewBatcher(st, 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { batcher.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &bundle{q: q, store: st, proc: events.NewProcessor(batcher), prod: events.NewProducer(q)}
+}
+
+func (b *bundle) runWorker(t *testing.T) {
+	t.Helper()
+	w := queue.NewWorker(b.q, b.proc, queue.WorkerConfig{Concurrency: 20, Logger: slog.New(slog.DiscardHandler)})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { w.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestEveryJobWritesOneEvent(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.runWorker(t)
+	ctx := context.Background()
+	var ids []string
+	for range 3 {
+		got, err := b.prod.GenerateMock(ctx, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got...)
+	}
+	waitFor(t, "600 completions", func() bool {
+		c, _ := b.q.Counts(ctx)
+		return c.CompletedTotal == 600
+	})
+	n, err := b.store.Count(ctx, time.Time{}, time.Time{})
+	if err != nil || n != 600 {
+		t.Fatalf("events = %d, %v; want 600", n, err)
+	}
+	for _, id := range ids[:20] {
+		e, err := b.store.GetByJobID(ctx, id)
+		if err != nil || e.Name == "" {
+			t.Fatalf("event of job %s: %+v, %v", id, e, err)
+		}
+	}
+}
+
+func TestRedeliveredJobWritesOnce(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	job := &queue.Job{ID: "77", Name: events.JobName, Data: []byte(`{"name":"order.placed","source":"api"}`)}
+	// Two deliveries of one job, concurrently, as after a worker crash.
+	var wg sync.WaitGroup
+	results := make([]any, 2)
+	for i := range 2 {
+		wg.Go(func() {
+			r, err := b.proc.ProcessJob(ctx, job)
+			if err != nil {
+				t.Error(err)
+			}
+			results[i] = r
+		})
+	}
+	wg.Wait()
+	if results[0] != results[1] {
+		t.Fatalf("deliveries wrote different events: %v, %v", results[0], results[1])
+	}
+	if n, _ := b.store.Count(ctx, time.Time{}, time.Time{}); n != 1 {
+		t.Fatalf("events = %d, want 1", n)
+	}
+}
+
+func TestMalformedPayloadFailsWithoutRetry(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.runWorker(t)
+	ctx := context.Background()
+	var ids []string
+	for _, data := range []string{`not json`, `{"name":"   "}`, `{"name":42}`} {
+		j, err := b.q.Add(ctx, events.JobName, []byte(data), events.JobOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, j.ID)
+	}
+	waitFor(t, "three failures", func() bool { c, _ := b.q.Counts(ctx); return c.Failed == 3 })
+	for _, id := range ids {
+		j, err := b.q.Get(ctx, id)
+		if err != nil || j.State != queue.StateFailed || j.Failures != 1 || len(j.Error) == 0 {
+			t.Fatalf("job %s = %+v, %v; want failed after one attempt", id, j, err)
+		}
+	}
+	if n, _ := b.store.Count(ctx, time.Time{}, time.Time{}); n != 0 {
+		t.Fatalf("malformed jobs wrote %d events", n)
+	}
+}
+
+func TestStoreDownIsRetryable(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.store.Close()
+	job := &queue.Job{ID: "5", Name: events.JobName, Data: []byte(`{"name":"x"}`)}
+	_, err := b.proc.ProcessJob(context.Background(), job)
+	if err == nil {
+		t.Fatal("write to a closed store succeeded")
+	}
+	// A store error must leave the job its retries: not a SkipRetry.
+	if errors.Is(err, queue.ErrInvalid) || err.Error() == "" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestScheduledJobOnePerSlot(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	slot := time.Date(2026, 11, 27, 0, 0, 2, 0, time.UTC)
+	a, err := b.prod.AddScheduled(ctx, slot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := b.prod.AddScheduled(ctx, slot)
+	if err != nil || again.ID != a.ID {
+		t.Fatalf("second add for one slot = %v, %v; want job %s", again, err, a.ID)
+	}
+	if c, _ := b.q.Counts(ctx); c.Waiting != 1 {
+		t.Fatalf("waiting = %d, want 1", c.Waiting)
+	}
+	if _, err := b.prod.GenerateMock(ctx, 1001); !errors.Is(err, queue.ErrInvalid) {
+		t.Fatalf("count 1001: %v", err)
+	}
+}
+
+func TestTasks(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	now := events.Now()
+	old := now.Add(-48 * time.Hour)
+	for _, at := range []time.Time{old, old, now.Add(-30 * time.Second), now} {
+		if _, err := b.store.Create(ctx, events.Event{Name: "e", CreatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tasks := &events.Tasks{Producer: b.prod, Queue: b.q, Store: b.store, Logger: slog.New(slog.DiscardHandler),
+		EventsRetention: 24 * time.Hour}
+	if err := tasks.MockData(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Monitor(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.EventRate(ctx, now.Add(time.Millisecond)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tasks.Cleanup(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := b.store.Count(ctx, time.Time{}, time.Time{}); n != 2 {
+		t.Fatalf("events after cleanup = %d, want the 2 recent ones", n)
+	}
+	if c, _ := b.q.Counts(ctx); c.Waiting != 1 {
+		t.Fatalf("mock-data task added %d jobs, want 1", c.Waiting)
+	}
+}
+
+func TestCleanName(t *testing.T) {
+	t.Parallel()
+	long := make([]rune, 201)
+	for i := range long {
+		long[i] = 'é'
+	}
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"  a  ", "a", true},
+		{"", "", false},
+		{"\t\n", "", false},
+		{string(long[:200]), string(long[:200]), true},
+		{string(long), "", false},
+		{"\xff", "", false},
+	} {
+		got, err := events.CleanName(tc.in)
+		if (err == nil) != tc.ok || got != tc.want {
+			t.Errorf("CleanName(%q) = %q, %v", tc.in, got, err)
+		}
+	}
+}

@@ -1,0 +1,138 @@
+package events
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/eventsd/eventsd/internal/queue"
+)
+
+// Processor runs process-mock-data jobs: the seed's EventsProcessor. It turns
+// a job's data into an event and writes it idempotently by job id, so a
+// redelivered job still produces exactly one event. Writes from concurrent
+// jobs are batched.
+type Processor struct {
+	w *Batcher
+}
+
+// NewProcessor returns a Processor writing through w.
+func NewProcessor(w *Batcher) *Processor { return &Processor{w: w} }
+
+// Result is what a completed job stores.
+type Result struct {
+	EventID string `json:"eventId"`
+}
+
+// ProcessJob writes the job's event. Malformed data fails the job at once:
+// retrying cannot fix it.
+func (p *Processor) ProcessJob(ctx context.Context, job *queue.Job) (any, error) {
+	var d MockData
+	if err := json.Unmarshal(job.Data, &d); err != nil {
+		return nil, queue.SkipRetry(fmt.Errorf("malformed job data: %v", err))
+	}
+	name, err := CleanName(d.Name)
+	if err != nil {
+		return nil, queue.SkipRetry(fmt.Errorf("malformed job data: %v", err))
+	}
+	e, err := p.w.Write(ctx, Event{Name: name, CreatedAt: Now(), JobID: job.ID})
+	if err != nil {
+		return nil, fmt.Errorf("store event: %w", err)
+	}
+	return Result{EventID: e.ID}, nil
+}
+
+// Batcher funnels concurrent event writes into few CreateMany calls: while
+// one batch is being written, the next one gathers. Under light load each
+// write goes alone, at once.
+type Batcher struct {
+	store Store
+	max   int
+	reqs  chan writeReq
+}
+
+type writeReq struct {
+	ctx   context.Context
+	e     Event
+	reply chan writeReply
+}
+
+type writeReply struct {
+	e   Event
+	err error
+}
+
+// NewBatcher returns a Batcher writing to store, at most max events per
+// round trip (default 500). Run must be running for writes to proceed.
+func NewBatcher(store Store, max int) *Batcher {
+	return &Batcher{store: store, max: cmp.Or(max, 500), reqs: make(chan writeReq)}
+}
+
+// Write stores e (idempotently, by its JobID) and returns it as stored.
+func (b *Batcher) Write(ctx context.Context, e Event) (Event, error) {
+	r := writeReq{ctx: ctx, e: e, reply: make(chan writeReply, 1)}
+	select {
+	case b.reqs <- r:
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+	select {
+	case rep := <-r.reply:
+		return rep.e, rep.err
+	case <-ctx.Done():
+		return Event{}, ctx.Err()
+	}
+}
+
+// Run writes batches until ctx ends. Stop it only after the writers (the
+// worker) have stopped.
+func (b *Batcher) Run(ctx context.Context) error {
+	batch := make([]writeReq, 0, b.max)
+	for {
+		batch = batch[:0]
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-b.reqs:
+			batch = append(batch, r)
+		}
+	fill:
+		for len(batch) < b.max {
+			select {
+			case r := <-b.reqs:
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		b.flush(batch)
+	}
+}
+
+func (b *Batcher) flush(batch []writeReq) {
+	live := batch[:0]
+	for _, r := range batch {
+		if r.ctx.Err() == nil { // its job was cancelled or its lease lost meanwhile
+			live = append(live, r)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	es := make([]Event, len(live))
+	for i, r := range live {
+		es[i] = r.e
+	}
+	// The batch outlives any one job's context, but not forever.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(live[0].ctx), storeTimeout)
+	defer cancel()
+	stored, err := b.store.CreateMany(ctx, es)
+	for i, r := range live {
+		if err != nil {
+			r.reply <- writeReply{err: err}
+		} else {
+			r.reply <- writeReply{e: stored[i]}
+		}
+	}
+}

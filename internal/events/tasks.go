@@ -1,0 +1,92 @@
+package events
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/queue"
+)
+
+// storeTimeout bounds one store call made on a job's or task's behalf.
+const storeTimeout = 10 * time.Second
+
+// Tasks are the seed's scheduled jobs, as schedule.Func methods: the mock-data
+// producer, monitoring, the event-rate summary and midnight cleanup.
+type Tasks struct {
+	Producer *Producer
+	Queue    *queue.Queue
+	Store    Store
+	Logger   *slog.Logger
+	// JobsRetention: completed and failed jobs older than this are cleaned
+	// (default 24 h). EventsRetention: events older than this are deleted;
+	// 0 keeps events forever.
+	JobsRetention   time.Duration
+	EventsRetention time.Duration
+}
+
+func (t *Tasks) log() *slog.Logger { return cmp.Or(t.Logger, slog.Default()) }
+
+// MockData adds the slot's mock-data job (every 2 s in the seed).
+func (t *Tasks) MockData(ctx context.Context, slot time.Time) error {
+	_, err := t.Producer.AddScheduled(ctx, slot)
+	return err
+}
+
+// Monitor logs the queue's counts (every 10 s in the seed).
+func (t *Tasks) Monitor(ctx context.Context, slot time.Time) error {
+	c, err := t.Queue.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	t.log().Info("queue counts", "queue", t.Queue.Name(), "waiting", c.Waiting, "active", c.Active,
+		"delayed", c.Delayed, "failed", c.Failed, "paused", c.Paused, "completed_total", c.CompletedTotal,
+		"failed_total", c.FailedTotal)
+	return nil
+}
+
+// EventRate logs how many events were created in the minute before the slot.
+func (t *Tasks) EventRate(ctx context.Context, slot time.Time) error {
+	n, err := t.Store.Count(ctx, slot.Add(-time.Minute), slot)
+	if err != nil {
+		return err
+	}
+	total, err := t.Store.Count(ctx, time.Time{}, time.Time{})
+	if err != nil {
+		return err
+	}
+	t.log().Info("event rate", "events_last_minute", n, "per_second", float64(n)/60, "events_total", total)
+	return nil
+}
+
+// Cleanup removes completed and failed jobs past the jobs retention and, when
+// an events retention is set, events past it (at midnight in the seed).
+func (t *Tasks) Cleanup(ctx context.Context, slot time.Time) error {
+	retention := cmp.Or(t.JobsRetention, 24*time.Hour)
+	var cleaned [2]int
+	for i, state := range []queue.State{queue.StateCompleted, queue.StateFailed} {
+		for {
+			n, err := t.Queue.Clean(ctx, state, retention, 1000)
+			if err != nil {
+				return fmt.Errorf("clean %s jobs: %w", state, err)
+			}
+			cleaned[i] += n
+			if n < 1000 {
+				break
+			}
+		}
+	}
+	var deleted int64
+	if t.EventsRetention > 0 {
+		n, err := t.Store.DeleteOlderThan(ctx, slot.Add(-t.EventsRetention))
+		if err != nil {
+			return fmt.Errorf("delete old events: %w", err)
+		}
+		deleted = n
+	}
+	t.log().Info("cleanup", "completed_jobs_removed", cleaned[0], "failed_jobs_removed", cleaned[1],
+		"events_deleted", deleted, "jobs_retention", retention, "events_retention", t.EventsRetention)
+	return nil
+}
