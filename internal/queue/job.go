@@ -78,8 +78,11 @@ type historyEntry struct {
 // queue's default.
 type JobOptions struct {
 	// ID makes adding idempotent: adding a job whose id exists returns the
-	// existing job and changes nothing. Empty means a generated id. Custom ids
-	// must not be plain integers (generated ids are) nor contain control characters.
+	// existing job and changes nothing. Empty means a generated id,
+	// "<epoch>-<n>": n counts up, and the epoch is a random tag of the queue's
+	// that changes if Redis loses the queue, so generated ids are never
+	// reused. Custom ids must not be plain integers nor contain control
+	// characters.
 	ID string `json:"id,omitempty"`
 	// Priority orders waiting jobs: lower runs first, 0 (the default) to 1000.
 	// Jobs of equal priority run in the order they became ready.

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"cmp"
+	"crypto/rand"
 	"context"
 	"errors"
 	"fmt"
@@ -114,8 +115,8 @@ func (q *Queue) AddBulk(ctx context.Context, jobs []NewJob) ([]*Job, error) {
 	var argLists [][]any
 	for start := 0; start < len(jobs); start += addChunk {
 		chunk := jobs[start:min(start+addChunk, len(jobs))]
-		args := make([]any, 0, 1+5*len(chunk))
-		args = append(args, len(chunk))
+		args := make([]any, 0, 2+5*len(chunk))
+		args = append(args, len(chunk), newEpoch())
 		for i, nj := range chunk {
 			opts, err := resolve(nj.Options)
 			if err == nil {
@@ -256,6 +257,17 @@ func validName(name string) error {
 		return invalidf("job name %q must be 1 to 200 bytes without control characters", name)
 	}
 	return nil
+}
+
+// newEpoch offers a queue epoch: four random lowercase letters and digits.
+func newEpoch() string {
+	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
+	b := make([]byte, 4)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
 }
 
 func isInteger(s string) bool {

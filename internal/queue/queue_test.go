@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -354,3 +355,30 @@ func TestResultNotJSONFails(t *testing.T) {
 }
 
 var _ = json.Valid
+
+func TestGeneratedIDsSurviveDataLoss(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	first, err := b.q.Add(ctx, "x", nil, JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Redis loses the queue (a restart without persistence): the counter
+	// starts again, but the ids must not repeat, since stores key
+	// idempotency on them.
+	if err := b.r.Client.Del(ctx, b.q.keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.q.Add(ctx, "x", nil, JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.ID == second.ID {
+		t.Fatalf("id %s reused after the queue was lost", first.ID)
+	}
+	third, _ := b.q.Add(ctx, "x", nil, JobOptions{})
+	if p1, _, _ := strings.Cut(second.ID, "-"); !strings.HasPrefix(third.ID, p1+"-") {
+		t.Fatalf("ids %s and %s of one queue lifetime have different epochs", second.ID, third.ID)
+	}
+}
