@@ -52,7 +52,6 @@ Commands:
   eventsd bench    measure throughput and latency: eventsd bench help
   eventsd version  print the version
 
-Settings for dev and serve, as flags or environment variables (a flag wins):
 `)
 	return config.Usage(w)
 }
