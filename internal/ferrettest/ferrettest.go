@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +58,10 @@ func URI(t testing.TB) string {
 	return uri
 }
 
+// newMu serializes ferretdb.New, which writes a package variable of
+// FerretDB's (the version's "embedded" tag) every time it is called.
+var newMu sync.Mutex
+
 // Server is a FerretDB running in the test process.
 type Server struct {
 	f      *ferretdb.FerretDB
@@ -71,12 +76,14 @@ type Server struct {
 func Start(t testing.TB) *Server {
 	t.Helper()
 	dir := t.TempDir()
+	newMu.Lock()
 	f, err := ferretdb.New(&ferretdb.Config{
 		Listener:  ferretdb.ListenerConfig{TCP: "127.0.0.1:0"},
 		Logger:    logger(),
 		Handler:   "sqlite",
 		SQLiteURL: (&url.URL{Scheme: "file", Path: dir + "/"}).String(),
 	})
+	newMu.Unlock()
 	if err != nil {
 		t.Fatalf("ferrettest: start FerretDB: %v", err)
 	}

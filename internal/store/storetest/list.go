@@ -86,7 +86,7 @@ func testListTiesBrokenByID(t *testing.T, s events.Store) {
 // must stay strictly newest first (no event twice) and hold every event that
 // existed when it began (no gaps).
 func testListPaginationWhileAdding(t *testing.T, s events.Store) {
-	const seeded = 600
+	const seeded = 300
 	var in []events.Event
 	for i := range seeded {
 		// Three events per millisecond, so that pages end inside ties.
@@ -97,11 +97,16 @@ func testListPaginationWhileAdding(t *testing.T, s events.Store) {
 		want = append(want, ids(mustCreateMany(t, s, chunk))...)
 	}
 
+	// Each writer writes once per page fetched, while the next page is
+	// being read: concurrent, yet bounded, so that paging a slow store
+	// (FerretDB sorts every page in memory) still ends.
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var added atomic.Int64
 	var writeErr atomic.Value
-	for w := range 3 {
+	turns := make([]chan struct{}, 3)
+	for w := range turns {
+		turns[w] = make(chan struct{}, 1)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -109,7 +114,7 @@ func testListPaginationWhileAdding(t *testing.T, s events.Store) {
 				select {
 				case <-stop:
 					return
-				default:
+				case <-turns[w]:
 				}
 				var err error
 				switch w {
@@ -134,6 +139,12 @@ func testListPaginationWhileAdding(t *testing.T, s events.Store) {
 	q := events.ListQuery{Limit: 7}
 	pages := 0
 	for {
+		for _, turn := range turns {
+			select {
+			case turn <- struct{}{}:
+			default: // that writer is still busy with its last turn
+			}
+		}
 		p, err := s.List(ctx(t), q)
 		if err != nil {
 			close(stop)

@@ -1,0 +1,179 @@
+package mongo
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/eventsd/eventsd/internal/events"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+var _ events.Store = (*Store)(nil)
+
+// Config tunes a Store. The zero value means every default.
+type Config struct {
+	// Database holds the events collection. Default: the database the URI
+	// names, else "events".
+	Database string
+	// Collection holds the events. Default "events".
+	Collection string
+	// OpTimeout bounds every call whose context has no deadline, Open's
+	// included. Default 5 s.
+	OpTimeout time.Duration
+	// ServerSelectionTimeout is how long a call waits for a server it can
+	// use (during an election, say) before it fails. Default: the URI's
+	// serverSelectionTimeoutMS, else 5 s; a call's deadline cuts it short.
+	ServerSelectionTimeout time.Duration
+}
+
+// Defaults.
+const (
+	DefaultDatabase               = "events"
+	DefaultCollection             = "events"
+	DefaultOpTimeout              = 5 * time.Second
+	DefaultServerSelectionTimeout = 5 * time.Second
+)
+
+// Store is an events.Store on a MongoDB collection. It is safe for
+// concurrent use.
+type Store struct {
+	client *mongo.Client
+	coll   *mongo.Collection
+	cfg    Config
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Open connects to the MongoDB deployment at uri (a standalone server, a
+// replica set or a mongos), checks that it answers and creates the indexes.
+// It fails, within ctx's deadline or cfg.OpTimeout, when the server cannot be
+// reached. The URI's credentials never appear in errors.
+func Open(ctx context.Context, uri string, cfg Config) (*Store, error) {
+	cfg.Database = cmp.Or(cfg.Database, databaseFromURI(uri), DefaultDatabase)
+	cfg.Collection = cmp.Or(cfg.Collection, DefaultCollection)
+	cfg.OpTimeout = cmp.Or(cfg.OpTimeout, DefaultOpTimeout)
+
+	opts := options.Client().ApplyURI(uri)
+	if cfg.ServerSelectionTimeout > 0 {
+		opts.SetServerSelectionTimeout(cfg.ServerSelectionTimeout)
+	} else if opts.ServerSelectionTimeout == nil {
+		opts.SetServerSelectionTimeout(DefaultServerSelectionTimeout)
+	}
+	if opts.AppName == nil {
+		opts.SetAppName("eventsd")
+	}
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		return nil, fmt.Errorf("mongo: connect: %w", err)
+	}
+	s := &Store{
+		client: client,
+		coll:   client.Database(cfg.Database).Collection(cfg.Collection),
+		cfg:    cfg,
+	}
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	if err := client.Ping(ctx, readpref.Primary()); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("mongo: ping: %w", err)
+	}
+	if err := s.createIndexes(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("mongo: create indexes on %s.%s: %w", cfg.Database, cfg.Collection, err)
+	}
+	return s, nil
+}
+
+// indexes are the indexes the queries use.
+var indexes = []mongo.IndexModel{
+	{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+	{Keys: bson.D{{Key: "name", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+	// Sparse rather than partial: FerretDB v1 rejects partial indexes.
+	{Keys: bson.D{{Key: "jobId", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
+}
+
+// createIndexes creates the indexes. An index that exists with the same keys
+// and options is left alone; one with the same name and other options is an
+// error for an operator to look at. It sends one index per command: FerretDB
+// v1.24 panics on a createIndexes that names two existing indexes (it
+// removes them from its list by stale positions), and at start-up the extra
+// round trips cost nothing.
+func (s *Store) createIndexes(ctx context.Context) error {
+	for _, m := range indexes {
+		if _, err := s.coll.Indexes().CreateOne(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// databaseFromURI returns the database path of a MongoDB URI, or "". The
+// driver validates the URI; this only reads the path between the host list
+// and the options.
+func databaseFromURI(uri string) string {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return ""
+	}
+	_, path, ok := strings.Cut(rest, "/")
+	if !ok {
+		return ""
+	}
+	path, _, _ = strings.Cut(path, "?")
+	db, err := url.PathUnescape(path)
+	if err != nil {
+		return ""
+	}
+	return db
+}
+
+// Database returns the name of the database that holds the events.
+func (s *Store) Database() string { return s.cfg.Database }
+
+// opCtx returns ctx bounded by the store's OpTimeout when it has no
+// deadline of its own, so that no call can wait forever.
+func (s *Store) opCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, s.cfg.OpTimeout)
+}
+
+// Ping checks that the primary answers.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.opCtx(ctx)
+	defer cancel()
+	if err := s.client.Ping(ctx, readpref.Primary()); err != nil {
+		return wrap("ping", err)
+	}
+	return nil
+}
+
+// Close disconnects, waiting up to OpTimeout for calls in flight. Calls
+// after the first do nothing and return its result; any other method
+// called after Close returns an error.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), s.cfg.OpTimeout)
+		defer cancel()
+		if err := s.client.Disconnect(ctx); err != nil {
+			s.closeErr = wrap("disconnect", err)
+		}
+	})
+	return s.closeErr
+}
+
+// wrap says which operation failed. Errors the caller branches on
+// (events.ErrNotFound and the like) are wrapped too, so errors.Is still works.
+func wrap(op string, err error) error {
+	return fmt.Errorf("mongo: %s: %w", op, err)
+}

@@ -1,0 +1,29 @@
+package mongo_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/ferrettest"
+	"github.com/eventsd/eventsd/internal/store/mongo"
+	"github.com/eventsd/eventsd/internal/store/storetest"
+)
+
+func openTest(t testing.TB, cfg mongo.Config) *mongo.Store {
+	t.Helper()
+	s, err := mongo.Open(context.Background(), ferrettest.URI(t), cfg)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) events.Store { return openTest(t, mongo.Config{}) })
+}
+
+func BenchmarkStore(b *testing.B) {
+	storetest.Bench(b, func(b *testing.B) events.Store { return openTest(b, mongo.Config{}) })
+}
