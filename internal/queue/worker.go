@@ -398,21 +398,13 @@ func (w *Worker) failUnreadable(job *Job, err error) {
 	w.sendAck(ack{id: job.ID, token: job.run.token, outcome: 'f', spec: Keep.spec(), msg: "unreadable job record: " + err.Error(), dedup: true})
 }
 
-// release hands jobs back to the queue unrun (fetched as shutdown began).
+// release hands jobs back to the queue unrun (fetched as shutdown began)
+// and frees their slots.
 func (w *Worker) release(jobs []*Job) {
-	if len(jobs) == 0 {
-		return
-	}
-	args := make([]any, 0, 2*len(jobs))
-	for _, j := range jobs {
-		args = append(args, j.ID, j.run.token)
+	for range jobs {
 		w.slots <- struct{}{}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := w.q.run(ctx, scriptRelease, args...).Err(); err != nil {
-		w.log.Warn("handing jobs back failed; they return when their lease expires", "jobs", len(jobs), "err", err)
-	}
+	w.handBack(jobs)
 }
 
 // releaseRunning hands back the jobs still running when the shutdown timeout
@@ -428,12 +420,18 @@ func (w *Worker) releaseRunning() {
 	if len(jobs) > 0 {
 		w.log.Warn("shutdown timeout passed; handing running jobs back", "jobs", len(jobs))
 	}
+	w.handBack(jobs)
+}
+
+// handBack returns leased jobs to the front of the waiting set without using
+// a retry. If Redis cannot be reached they come back when their lease expires.
+func (w *Worker) handBack(jobs []*Job) {
+	if len(jobs) == 0 {
+		return
+	}
 	args := make([]any, 0, 2*len(jobs))
 	for _, j := range jobs {
 		args = append(args, j.ID, j.run.token)
-	}
-	if len(args) == 0 {
-		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
