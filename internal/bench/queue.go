@@ -3,8 +3,6 @@ package bench
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -28,6 +26,9 @@ type QueueOptions struct {
 
 // QueueResult holds every figure the queue benchmark measures.
 type QueueResult struct {
+	Kind  string `json:"kind"`  // "queue"
+	Redis string `json:"redis"` // the server measured, as RedisServer names it
+
 	Jobs        int `json:"jobs"`
 	Concurrency int `json:"concurrency"`
 	PayloadSize int `json:"payloadSize"`
@@ -81,10 +82,10 @@ func Queue(ctx context.Context, rdb redis.UniversalClient, o QueueOptions) (Queu
 	if o.Progress == nil {
 		o.Progress = func(string, int, int) {}
 	}
-	prefix := "eventsd-bench-" + randomHex()
-	defer deleteKeys(context.WithoutCancel(ctx), rdb, prefix+":*")
+	prefix := newPrefix()
+	defer deleteKeys(context.WithoutCancel(ctx), rdb, prefix)
 	q := queue.NewClient(rdb, queue.Config{Prefix: prefix}).Queue("bench")
-	res := QueueResult{Jobs: o.Jobs, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize}
+	res := QueueResult{Kind: "queue", Redis: RedisServer(ctx, rdb), Jobs: o.Jobs, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize}
 	payload := make([]byte, o.PayloadSize)
 	for i := range payload {
 		payload[i] = 'x'
@@ -346,22 +347,6 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	case <-t.C:
 		return nil
-	}
-}
-
-func randomHex() string {
-	b := make([]byte, 4)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-// deleteKeys removes the bench's own keys.
-func deleteKeys(ctx context.Context, rdb redis.UniversalClient, pattern string) {
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	iter := rdb.Scan(ctx, 0, pattern, 1000).Iterator()
-	for iter.Next(ctx) {
-		rdb.Unlink(ctx, iter.Val())
 	}
 }
 

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"slices"
 	"syscall"
 	"time"
@@ -35,10 +36,8 @@ func usage() (cpu time.Duration, peakRSS int64) {
 	return cpu, ru.Maxrss * 1024 // Linux reports kilobytes
 }
 
+// round rounds f to digits decimals, halves away from zero.
 func round(f float64, digits int) float64 {
-	p := 1.0
-	for range digits {
-		p *= 10
-	}
-	return float64(int64(f*p+0.5)) / p
+	p := math.Pow10(digits)
+	return math.Round(f*p) / p
 }
