@@ -56,7 +56,7 @@ type Store struct {
 // Open connects to the MongoDB deployment at uri (a standalone server, a
 // replica set or a mongos), checks that it answers and creates the indexes.
 // It fails, within ctx's deadline or cfg.OpTimeout, when the server cannot be
-// reached. The URI's credentials never appear in errors.
+// reached. Errors never quote the URI, so its password stays out of logs.
 func Open(ctx context.Context, uri string, cfg Config) (*Store, error) {
 	cfg.Database = cmp.Or(cfg.Database, databaseFromURI(uri), DefaultDatabase)
 	cfg.Collection = cmp.Or(cfg.Collection, DefaultCollection)

@@ -67,7 +67,7 @@ func (s *Store) CreateMany(ctx context.Context, es []events.Event) ([]events.Eve
 	docs := make([]document, len(b.Unique))
 	for i, e := range b.Unique {
 		if docs[i], err = toDocument(e); err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+			return nil, err
 		}
 	}
 	ctx, cancel := s.opCtx(ctx)
@@ -102,10 +102,10 @@ func (s *Store) resolveDuplicates(ctx context.Context, batch, stored []events.Ev
 		}
 		e := batch[we.Index]
 		if !isDuplicateKey(we.Code) {
-			return fmt.Errorf("event %d: %w", we.Index, we.WriteError)
+			return fmt.Errorf("event %s: %w", e.ID, we.WriteError)
 		}
 		if e.JobID == "" {
-			return fmt.Errorf("event %d: %w: %s", we.Index, events.ErrDuplicateID, e.ID)
+			return fmt.Errorf("%w: %s", events.ErrDuplicateID, e.ID)
 		}
 		dups[e.JobID] = we.Index
 		jobIDs = append(jobIDs, e.JobID)
@@ -118,10 +118,12 @@ func (s *Store) resolveDuplicates(ctx context.Context, batch, stored []events.Ev
 		stored[dups[e.JobID]] = e
 		delete(dups, e.JobID)
 	}
-	for _, i := range dups {
-		// Not the job id then, or its event was deleted meanwhile: the
-		// event was refused and a retry decides.
-		return fmt.Errorf("event %d: %w: %s", i, events.ErrDuplicateID, batch[i].ID)
+	for _, we := range bwe.WriteErrors {
+		if _, ok := dups[batch[we.Index].JobID]; ok {
+			// Not the job id then, or its event was deleted meanwhile: the
+			// event was refused and a retry decides.
+			return fmt.Errorf("%w: %s", events.ErrDuplicateID, batch[we.Index].ID)
+		}
 	}
 	return nil
 }

@@ -22,20 +22,11 @@ func (s *Store) Create(ctx context.Context, e events.Event) (events.Event, error
 	if err != nil {
 		return events.Event{}, err
 	}
-	var out events.Event
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		stmt, err := tx.PrepareContext(ctx, insertEvent)
-		if err != nil {
-			return err
-		}
-		defer stmt.Close()
-		out, err = insert(ctx, tx, stmt, e)
-		return err
-	})
+	stored, err := s.insertAll(ctx, []events.Event{e})
 	if err != nil {
 		return events.Event{}, wrap("insert event", err)
 	}
-	return out, nil
+	return stored[0], nil
 }
 
 // CreateMany stores es in one transaction: all or nothing.
@@ -47,24 +38,34 @@ func (s *Store) CreateMany(ctx context.Context, es []events.Event) ([]events.Eve
 	if len(b.Unique) == 0 {
 		return []events.Event{}, nil
 	}
-	stored := make([]events.Event, len(b.Unique))
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	stored, err := s.insertAll(ctx, b.Unique)
+	if err != nil {
+		return nil, wrap("insert events", err)
+	}
+	return b.Answer(stored), nil
+}
+
+// insertAll writes prepared events in one transaction and returns, for
+// each, the event stored for it.
+func (s *Store) insertAll(ctx context.Context, es []events.Event) ([]events.Event, error) {
+	stored := make([]events.Event, len(es))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, insertEvent)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		for i, e := range b.Unique {
+		for i, e := range es {
 			if stored[i], err = insert(ctx, tx, stmt, e); err != nil {
-				return fmt.Errorf("event %d: %w", i, err)
+				return err
 			}
 		}
 		return nil
 	})
 	if err != nil {
-		return nil, wrap("insert events", err)
+		return nil, err
 	}
-	return b.Answer(stored), nil
+	return stored, nil
 }
 
 // insert writes e and returns it, or, when its job id already has an event,
