@@ -38,6 +38,8 @@ Flags:
   --payload-size N    bytes of job data (queue; default 64)
   --duration D        how long the steady-rate latency phase runs (queue, e2e;
                       default 3s) or the load runs (http; default 10s)
+  --rate R            jobs/s of the steady-rate latency phase (queue, e2e;
+                      default half the measured rate, at most 5000)
   --idle D            how long an idle worker's Redis load is measured (queue;
                       default 10s)
   --samples N         idle pickup samples (queue; default 200)
@@ -66,6 +68,7 @@ whole server: run it on a Redis nothing else is busy with.
 type benchFlags struct {
 	jobs, concurrency, payloadSize, samples int
 	duration, idle                          time.Duration
+	rate                                    float64
 	embeddedRedis, asJSON                   bool
 	store, dataDir, url, token              string
 }
@@ -89,6 +92,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.IntVar(&f.samples, "samples", 0, "")
 	fs.DurationVar(&f.duration, "duration", 0, "")
 	fs.DurationVar(&f.idle, "idle", 0, "")
+	fs.Float64Var(&f.rate, "rate", 0, "")
 	fs.BoolVar(&f.embeddedRedis, "embedded-redis", false, "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
 	fs.StringVar(&f.store, "store", "mongodb", "")
@@ -127,7 +131,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		if kind == "queue" {
 			r, err := bench.Queue(ctx, rdb, bench.QueueOptions{
 				Jobs: f.jobs, Concurrency: f.concurrency, PayloadSize: f.payloadSize,
-				Samples: f.samples, Idle: f.idle, Steady: f.duration, Progress: progress.Update,
+				Samples: f.samples, Idle: f.idle, Steady: f.duration, Rate: f.rate, Progress: progress.Update,
 			})
 			if err != nil {
 				return err
@@ -183,7 +187,7 @@ func benchE2E(ctx context.Context, rdb redis.UniversalClient, cfg config.Config,
 		}
 	}()
 	return bench.E2E(ctx, rdb, st, bench.E2EOptions{
-		Jobs: f.jobs, Concurrency: f.concurrency, Steady: f.duration, Store: f.store,
+		Jobs: f.jobs, Concurrency: f.concurrency, Steady: f.duration, Rate: f.rate, Store: f.store,
 		Logger: cfg.Logger(stderr), Progress: progress.Update,
 	})
 }
@@ -221,7 +225,7 @@ func benchRedis(ctx context.Context, cfg config.Config, embedded bool) (rdb redi
 // mistyped command line does not silently measure something else.
 func checkBenchFlags(fs *flag.FlagSet, kind string, f benchFlags) error {
 	applies := map[string][]string{
-		"jobs": {"queue", "e2e"}, "payload-size": {"queue"}, "idle": {"queue"}, "samples": {"queue"},
+		"jobs": {"queue", "e2e"}, "rate": {"queue", "e2e"}, "payload-size": {"queue"}, "idle": {"queue"}, "samples": {"queue"},
 		"embedded-redis": {"queue", "e2e"}, "store": {"e2e"}, "data-dir": {"e2e"},
 		"url": {"http"}, "token": {"http"},
 	}
@@ -235,7 +239,7 @@ func checkBenchFlags(fs *flag.FlagSet, kind string, f benchFlags) error {
 		return err
 	}
 	switch {
-	case f.jobs < 0, f.concurrency < 0, f.payloadSize < 0, f.samples < 0, f.duration < 0, f.idle < 0:
+	case f.jobs < 0, f.concurrency < 0, f.payloadSize < 0, f.samples < 0, f.duration < 0, f.idle < 0, f.rate < 0:
 		return fmt.Errorf("bench %s: counts and durations must not be negative", kind)
 	case f.store != "mongodb" && f.store != "sqlite":
 		return fmt.Errorf("bench %s: --store %q: want mongodb or sqlite", kind, f.store)

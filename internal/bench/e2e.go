@@ -19,6 +19,9 @@ type E2EOptions struct {
 	Jobs        int           // mock-data jobs added, then processed (default 20,000)
 	Concurrency int           // worker concurrency (default 100)
 	Steady      time.Duration // how long latency is measured at a steady rate (default 3 s)
+	// Rate is the steady phase's jobs per second (default half the measured
+	// events/s, at most 5,000).
+	Rate float64
 	// Store names the store in the result: "sqlite" or "mongodb".
 	Store string
 	// Logger hears the worker's warnings (default: discard).
@@ -167,7 +170,7 @@ func (p *pipeline) start(ctx context.Context) (stop func()) {
 }
 
 // run processes the backlog, then adds jobs one at a time at a steady rate
-// and returns those jobs' ids.
+// and returns those jobs' ids. The rate reported is the one achieved.
 func (p *pipeline) run(ctx context.Context, backlog []string, res *E2EResult) ([]string, error) {
 	if err := p.waitStored(ctx, "process", 0, len(backlog)); err != nil {
 		return nil, err
@@ -179,37 +182,23 @@ func (p *pipeline) run(ctx context.Context, backlog []string, res *E2EResult) ([
 
 	// Half the measured rate leaves the pipeline headroom, as a latency
 	// measurement needs; past 5,000/s the adding goroutines would compete.
-	rate := max(min(res.EventsPerSec/2, 5000), 10)
+	rate := cmp.Or(p.o.Rate, max(min(res.EventsPerSec/2, 5000), 10))
 	n := max(int(p.o.Steady.Seconds()*rate), 1)
-	interval := time.Duration(float64(time.Second) / rate)
 	added := make(map[string]time.Time, n)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	var addErr error
-	sem := make(chan struct{}, 64)
-	next := time.Now()
-	for i := range n {
-		p.o.Progress("steady", i, n)
-		if err := sleepCtx(ctx, time.Until(next)); err != nil {
-			break
+	rate, err := paced(ctx, rate, n, func(i, n int) { p.o.Progress("steady", i, n) }, func() {
+		t0 := time.Now()
+		ids, err := p.producer.GenerateMock(ctx, 1)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil {
+			addErr = cmp.Or(addErr, err)
+			return
 		}
-		next = next.Add(interval)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			t0 := time.Now()
-			ids, err := p.producer.GenerateMock(ctx, 1)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				addErr = cmp.Or(addErr, err)
-				return
-			}
-			added[ids[0]] = t0
-		})
-	}
-	wg.Wait()
-	if err := cmp.Or(ctx.Err(), addErr); err != nil {
+		added[ids[0]] = t0
+	})
+	if err := cmp.Or(err, addErr); err != nil {
 		return nil, fmt.Errorf("steady phase: %w", err)
 	}
 	ids := make([]string, 0, len(added))

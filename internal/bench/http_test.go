@@ -112,3 +112,34 @@ func TestHTTPNoServer(t *testing.T) {
 		t.Fatalf("err = %v; want a clear refusal before any load", err)
 	}
 }
+
+// BenchmarkHTTP drives an in-process API over a real SQLite store and queue,
+// so that one CPU profile shows both the server's and the load generator's
+// hot paths (eventsd bench http measures a separate eventsd process):
+//
+//	TEST_REDIS_URL=redis://127.0.0.1:6379/9 go test -run '^$' -bench HTTP -benchtime 1x -cpuprofile cpu.out ./internal/bench/
+func BenchmarkHTTP(b *testing.B) {
+	r := redistest.Start(b)
+	st, cleanup, err := TempSQLite(context.Background(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cleanup() })
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
+	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q), api.Config{}))
+	b.Cleanup(srv.Close)
+	for range b.N {
+		res, err := HTTP(context.Background(), HTTPOptions{URL: srv.URL, Concurrency: 50, Duration: 10 * time.Second})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, _ := json.Marshal(res)
+		b.Logf("%s", out)
+		if res.Errors != 0 {
+			b.Fatalf("errors: %s", out)
+		}
+		b.ReportMetric(res.ReqPerSec, "req/s")
+		b.ReportMetric(res.P50Ms, "p50-ms")
+		b.ReportMetric(res.P99Ms, "p99-ms")
+	}
+}

@@ -20,6 +20,9 @@ type QueueOptions struct {
 	Samples     int           // idle pickup samples (default 200)
 	Idle        time.Duration // how long idle Redis load is measured (default 10 s)
 	Steady      time.Duration // how long end-to-end latency is measured at a steady rate (default 3 s)
+	// Rate is the steady phase's jobs per second (default half the measured
+	// processing rate, at most 5,000).
+	Rate float64
 	// Progress, when set, hears how each phase advances (done of total).
 	Progress func(phase string, done, total int)
 }
@@ -285,42 +288,29 @@ func throughputPhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Qu
 	return nil
 }
 
-// steadyPhase adds jobs one at a time at half the measured processing rate
-// (at most 5,000/s) and measures Add-to-handler-end latency.
+// steadyPhase adds jobs one at a time at o.Rate (default half the measured
+// processing rate, at most 5,000/s) and measures Add-to-handler-end latency.
+// The rate reported is the one achieved.
 func steadyPhase(ctx context.Context, q *queue.Queue, o QueueOptions, payload []byte, res *QueueResult) error {
-	rate := min(res.ProcessPerSec/2, 5000)
-	if rate < 10 {
-		rate = 10
-	}
+	rate := cmp.Or(o.Rate, max(min(res.ProcessPerSec/2, 5000), 10))
 	tm := newTiming()
 	stop := runWorker(ctx, q, tm.handler(true), o.Concurrency)
 	defer stop()
-	interval := time.Duration(float64(time.Second) / rate)
-	n := int(o.Steady.Seconds() * rate)
+	n := max(int(o.Steady.Seconds()*rate), 1)
 	added := make(map[string]time.Time, n)
 	var mu sync.Mutex
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, 64)
-	next := time.Now()
-	for i := range n {
-		o.Progress("steady", i, n)
-		if d := time.Until(next); d > 0 {
-			time.Sleep(d)
+	rate, err := paced(ctx, rate, n, func(i, n int) { o.Progress("steady", i, n) }, func() {
+		t0 := time.Now()
+		j, err := q.Add(ctx, "noop", payload, queue.JobOptions{})
+		if err == nil {
+			mu.Lock()
+			added[j.ID] = t0
+			mu.Unlock()
 		}
-		next = next.Add(interval)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			t0 := time.Now()
-			j, err := q.Add(ctx, "noop", payload, queue.JobOptions{})
-			if err == nil {
-				mu.Lock()
-				added[j.ID] = t0
-				mu.Unlock()
-			}
-		})
+	})
+	if err != nil {
+		return err
 	}
-	wg.Wait()
 	deadline := time.Now().Add(30 * time.Second)
 	for tm.done.Load() < int64(len(added)) && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
