@@ -161,7 +161,10 @@ func (w *Worker) Run(ctx context.Context) error {
 // fetchLoop leases jobs while there are free slots and blocks in Redis while
 // there is no work, until ctx ends.
 func (w *Worker) fetchLoop(ctx context.Context) {
-	var failing retryDelay
+	// Fetching and waiting fail and recover separately: a server that
+	// refuses the blocking wait must not make every good fetch reset the
+	// wait's backoff (the worker would poll and log at once).
+	var fetchFailing, waitFailing retryDelay
 	for {
 		select {
 		case <-ctx.Done():
@@ -183,14 +186,14 @@ func (w *Worker) fetchLoop(ctx context.Context) {
 			w.slots <- struct{}{}
 		}
 		if err != nil {
-			d := failing.next()
-			if failing.shouldLog() {
+			d := fetchFailing.next()
+			if fetchFailing.shouldLog() {
 				w.log.Warn("fetching jobs failed; retrying", "err", err, "retry_in", d)
 			}
 			sleep(ctx, d)
 			continue
 		}
-		if failing.reset() {
+		if fetchFailing.reset() {
 			w.log.Info("fetching jobs works again")
 		}
 		if ctx.Err() != nil {
@@ -205,11 +208,13 @@ func (w *Worker) fetchLoop(ctx context.Context) {
 			continue // there may be more
 		}
 		if err := w.wait(ctx, wait); err != nil && ctx.Err() == nil {
-			d := failing.next()
-			if failing.shouldLog() {
+			d := waitFailing.next()
+			if waitFailing.shouldLog() {
 				w.log.Warn("waiting for jobs failed; retrying", "err", err, "retry_in", d)
 			}
 			sleep(ctx, d)
+		} else {
+			waitFailing.reset()
 		}
 	}
 }
