@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -49,7 +48,9 @@ func (a *API) problem(ctx context.Context, err error) error {
 		return huma.Error503ServiceUnavailable("request cancelled")
 	case errors.Is(err, context.DeadlineExceeded):
 		a.log.WarnContext(ctx, "dependency timed out", "route", routeOf(ctx), "err", err)
-		return unavailable(fmt.Sprintf("a dependency did not answer within %s; try again later", a.cfg.Timeout))
+		// Not "within Timeout": a client's own deadline (the MongoDB
+		// driver's server selection, say) often ends the call sooner.
+		return unavailable("a dependency (queue or event store) did not answer in time; try again later")
 	case isUnavailable(err):
 		a.log.WarnContext(ctx, "dependency unavailable", "route", routeOf(ctx), "err", err)
 		return unavailable("a dependency (queue or event store) is unavailable; try again later")
