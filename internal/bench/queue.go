@@ -66,6 +66,11 @@ type QueueResult struct {
 	// (the in-process server of eventsd dev).
 	IdleCommandsPerSec   float64 `json:"idleCommandsPerSec"`
 	IdleRedisCallsPerSec float64 `json:"idleRedisCallsPerSec"`
+	// BackgroundCommandsPerSec is what other clients ran on the server
+	// (scripts' commands included) for up to 2 s before the benchmark
+	// started. Command counts are server-wide: above 0, every command
+	// figure includes some of theirs.
+	BackgroundCommandsPerSec float64 `json:"backgroundCommandsPerSec"`
 
 	CPUSeconds      float64 `json:"cpuSeconds"`      // this process, whole run
 	RedisCPUSeconds float64 `json:"redisCpuSeconds"` // the Redis server while processing
@@ -146,6 +151,11 @@ func runWorker(ctx context.Context, q *queue.Queue, h queue.Handler, concurrency
 
 // idlePhase measures an idle worker's Redis load, then pickup latency.
 func idlePhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Queue, o QueueOptions, payload []byte, res *QueueResult) error {
+	bg, err := background(ctx, rdb, min(o.Idle, 2*time.Second))
+	if err != nil {
+		return err
+	}
+	res.BackgroundCommandsPerSec = bg
 	tm := newTiming()
 	stop := runWorker(ctx, q, tm.handler(true), o.Concurrency)
 	defer stop()
@@ -223,6 +233,25 @@ func idlePhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Queue, o
 	p = summarize(late)
 	res.DelayLateP50Ms, res.DelayLateP99Ms = p.p50, p.p99
 	return nil
+}
+
+// background measures what other clients run on the server per second,
+// while this process sends it nothing but INFO; -1 when it keeps no counts.
+func background(ctx context.Context, rdb redis.UniversalClient, d time.Duration) (float64, error) {
+	before, err := readCommandStats(ctx, rdb)
+	if err != nil {
+		return 0, fmt.Errorf("read INFO commandstats: %w", err)
+	}
+	start := time.Now()
+	if err := sleepCtx(ctx, d); err != nil {
+		return 0, err
+	}
+	after, err := readCommandStats(ctx, rdb)
+	if err != nil {
+		return 0, err
+	}
+	_, all := after.delta(before)
+	return perUnit(all, time.Since(start).Seconds(), 1), nil
 }
 
 // throughputPhase bulk-adds the jobs, then processes them all.

@@ -45,6 +45,10 @@ func (r QueueResult) WriteText(w io.Writer) error {
 			num(r.CommandsPerJob), num(r.RedisCallsPerJob), num(r.AddCommandsPerJob))
 		rep.line("idle Redis load", "%s commands/s sent by one idle worker (%s run)",
 			num(r.IdleCommandsPerSec), num(r.IdleRedisCallsPerSec))
+		if r.BackgroundCommandsPerSec > 0 {
+			rep.line("WARNING", "other clients ran %s commands/s on this Redis before the run; the command figures include theirs",
+				num(r.BackgroundCommandsPerSec))
+		}
 	}
 	if r.CommandsPerJob < 0 { // no INFO: an in-process server, whose CPU is this process's
 		rep.line("CPU", "%s s this process, whole run", num(r.CPUSeconds))

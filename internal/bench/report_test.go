@@ -25,6 +25,11 @@ func TestWriteText(t *testing.T) {
 		t.Errorf("queue:\n%s", s)
 	}
 	b.Reset()
+	QueueResult{BackgroundCommandsPerSec: 12.5}.WriteText(&b)
+	if s := b.String(); !strings.Contains(s, "WARNING") || !strings.Contains(s, "12.5 commands/s") {
+		t.Errorf("queue on a busy Redis:\n%s", s)
+	}
+	b.Reset()
 	E2EResult{Jobs: 10, JobsAdded: 12, EventsFound: 11, MissingEvents: 1}.WriteText(&b)
 	if s := b.String(); !strings.Contains(s, "FAILED: 1 missing") {
 		t.Errorf("e2e:\n%s", s)
