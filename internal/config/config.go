@@ -72,7 +72,7 @@ type Config struct {
 	// endpoints need "Authorization: Bearer <token>".
 	APIToken string
 
-	// WorkerConcurrency, from WORKER_CONCURRENCY, default 10, is how many
+	// WorkerConcurrency, from WORKER_CONCURRENCY, default 100, is how many
 	// jobs a worker runs at once.
 	WorkerConcurrency int
 	// CronEnabled, from CRON_ENABLED, default true, switches the schedules

@@ -27,7 +27,7 @@ func TestDefaults(t *testing.T) {
 		MongoDBURI:        "mongodb://localhost:27017/events",
 		DataDir:           "./data",
 		Port:              9000,
-		WorkerConcurrency: 10,
+		WorkerConcurrency: 100,
 		CronEnabled:       true,
 		Roles:             []string{"api", "worker", "scheduler"},
 		QueuePrefix:       "eventsd",

@@ -82,7 +82,7 @@ func settings() []setting {
 		{env: "API_TOKEN", secret: true, usage: "bearer token that mutating endpoints require; empty disables auth",
 			parse: func(c *Config, v string) error { c.APIToken = v; return nil }},
 
-		{env: "WORKER_CONCURRENCY", def: "10", usage: "jobs a worker runs at once",
+		{env: "WORKER_CONCURRENCY", def: "100", usage: "jobs a worker runs at once (the event writes of concurrent jobs share one insert)",
 			parse: func(c *Config, v string) error { return intIn(&c.WorkerConcurrency, v, 1, 10000) }},
 		{env: "CRON_ENABLED", def: "true", isBool: true, usage: "run the CRON_* schedules (in a process with the scheduler role)",
 			parse: func(c *Config, v string) error { return boolean(&c.CronEnabled, v) }},
