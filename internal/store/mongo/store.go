@@ -93,12 +93,17 @@ func Open(ctx context.Context, uri string, cfg Config) (*Store, error) {
 	return s, nil
 }
 
-// indexes are the indexes the queries use.
-var indexes = []mongo.IndexModel{
-	{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-	{Keys: bson.D{{Key: "name", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-	// Sparse rather than partial: FerretDB v1 rejects partial indexes.
-	{Keys: bson.D{{Key: "jobId", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
+// indexes returns the indexes the queries use. They are built afresh for each
+// store: the driver writes the generated index name into the options builder,
+// so stores opened concurrently must not share one (a data race found by
+// go test -race).
+func indexes() []mongo.IndexModel {
+	return []mongo.IndexModel{
+		{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		{Keys: bson.D{{Key: "name", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
+		// Sparse rather than partial: FerretDB v1 rejects partial indexes.
+		{Keys: bson.D{{Key: "jobId", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
+	}
 }
 
 // createIndexes creates the indexes. An index that exists with the same keys
@@ -108,7 +113,7 @@ var indexes = []mongo.IndexModel{
 // removes them from its list by stale positions), and at start-up the extra
 // round trips cost nothing.
 func (s *Store) createIndexes(ctx context.Context) error {
-	for _, m := range indexes {
+	for _, m := range indexes() {
 		if _, err := s.coll.Indexes().CreateOne(ctx, m); err != nil {
 			return err
 		}
