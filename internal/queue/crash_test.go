@@ -37,8 +37,17 @@ func childWorker() {
 	w := NewWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
 		fmt.Printf("started %s\n", job.ID)
 		select {}
-	}), WorkerConfig{LeaseTime: 600 * time.Millisecond})
+	}), WorkerConfig{LeaseTime: childLease()})
 	w.Run(context.Background())
+}
+
+// childLease is the killed worker's lease: 600 ms, or QUEUE_TEST_LEASE (a Go
+// duration) to measure recovery with another, such as the default 15s.
+func childLease() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("QUEUE_TEST_LEASE")); err == nil {
+		return d
+	}
+	return 600 * time.Millisecond
 }
 
 func TestWorkerKilledMidJobIsRedelivered(t *testing.T) {
@@ -80,7 +89,7 @@ func TestWorkerKilledMidJobIsRedelivered(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("job not redelivered")
 	}
-	t.Logf("redelivered %s after the kill (lease 600ms)", time.Since(killed).Round(time.Millisecond))
+	t.Logf("redelivered %s after the kill (lease %s)", time.Since(killed).Round(time.Millisecond), childLease())
 	if string(got.Data) != "payload" || got.Attempt != 1 || got.Stalls != 1 || got.Failures != 0 {
 		t.Fatalf("redelivered job = %+v; want attempt 1, 1 stall, no failure", got)
 	}
