@@ -2,19 +2,13 @@ package api
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/eventsd/eventsd/internal/events"
 )
-
-// maxNameLen is the longest event name, in characters after trimming.
-const maxNameLen = 200
 
 // eventView is an event as the API shows it. Times are strings because
 // encoding/json drops trailing zeros from fractional seconds, and clients
@@ -146,24 +140,17 @@ type newEvent struct {
 	Name string `json:"name" minLength:"1" doc:"What happened: 1 to 200 characters once trimmed." example:"user-signup"`
 }
 
-// checkName trims name and checks its length, which a JSON schema cannot
-// express for trimmed text. It runs in the handler, not as a huma resolver,
-// so that a body that already failed validation gets one error, not two.
-// Characters are counted, not bytes.
+// checkName applies the event name rule (events.CleanName: trimmed, 1 to
+// 200 characters), which a JSON schema cannot express for trimmed text. It
+// runs in the handler, not as a huma resolver, so that a body that already
+// failed validation gets one error, not two.
 func checkName(given string) (string, error) {
-	name := strings.TrimSpace(given)
-	n := utf8.RuneCountInString(name)
-	var msg string
-	switch {
-	case n == 0:
-		msg = "name must not be empty or only white space"
-	case n > maxNameLen:
-		msg = fmt.Sprintf("name must be at most %d characters after trimming, got %d", maxNameLen, n)
-	default:
-		return name, nil
+	name, err := events.CleanName(given)
+	if err != nil {
+		return "", huma.Error422UnprocessableEntity("validation failed",
+			&huma.ErrorDetail{Location: "body.name", Message: err.Error(), Value: given})
 	}
-	return "", huma.Error422UnprocessableEntity("validation failed",
-		&huma.ErrorDetail{Location: "body.name", Message: msg, Value: given})
+	return name, nil
 }
 
 type createEventOutput struct {
