@@ -137,79 +137,101 @@ func TestThreeSchedulersFireEachSlotOnce(t *testing.T) {
 	t.Run("fake clock", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
-		var rec recorder
-		fired := make([]recorder, 3) // per process, to show the work is shared, not repeated
-		for i := range fired {
-			s := b.newScheduler(t)
-			err := s.Add("mock-data", "*/2 * * * * *", func(ctx context.Context, slot time.Time) error {
-				fired[i].fn(ctx, slot)
-				return rec.fn(ctx, slot)
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			run(t, s)
-		}
-		b.clock.WaitForWaiters(t, 3)
-
-		const slots = 40
-		var want []time.Time
-		for k := 1; k <= slots; k++ {
-			slot := sec(2 * k)
-			want = append(want, slot)
-			// Land anywhere from on the slot to just before the next one,
-			// as a late timer would.
-			b.clock.Set(slot.Add(time.Duration(rand.IntN(2000)) * time.Millisecond))
-			b.clock.WaitForWaiters(t, 3)
-		}
-		got := rec.slots()
-		slices.SortFunc(got, time.Time.Compare)
-		sameSlots(t, got, want...)
-		for i := range fired {
-			t.Logf("process %d fired %d slots", i, len(fired[i].slots()))
-		}
+		threeProcessesOnFakeClock(t, b.clock, func() *schedule.Scheduler { return b.newScheduler(t) })
 	})
 
 	t.Run("real clock", func(t *testing.T) {
 		t.Parallel()
 		r := redistest.Start(t)
-		var mu sync.Mutex
-		count := map[int64]int{}
-		enough := make(chan struct{})
-		ctx, cancel := context.WithCancel(context.Background())
-		var wg sync.WaitGroup
-		for range 3 {
-			s := schedule.New(r.NewClient(t), schedule.Config{Prefix: r.Prefix, Logger: slog.New(slog.DiscardHandler)})
-			err := s.Add("fast", "@every 200ms", func(ctx context.Context, slot time.Time) error {
-				mu.Lock()
-				defer mu.Unlock()
-				count[slot.UnixMilli()]++
-				if len(count) == 10 {
-					close(enough)
-				}
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			wg.Go(func() { s.Run(ctx) })
-		}
-		select {
-		case <-enough:
-		case <-time.After(time.Minute):
-			t.Error("fewer than 10 slots fired in a minute")
-		}
-		cancel()
-		wg.Wait()
-		for ms, n := range count {
-			if n != 1 {
-				t.Errorf("slot %d fired %d times, want once", ms, n)
-			}
-			if ms%200 != 0 {
-				t.Errorf("slot %d is not on the 200ms grid", ms)
-			}
-		}
+		threeProcessesOnRealClock(t, r.Prefix, func() redis.UniversalClient { return r.NewClient(t) })
 	})
+}
+
+// fakeClockSlots is how many slots threeProcessesOnFakeClock drives.
+const fakeClockSlots = 40
+
+// threeProcessesOnFakeClock runs three schedulers (from newScheduler, each
+// on its own connection, all on clock) with a 2-second schedule through
+// fakeClockSlots slots, landing anywhere in each slot as a late timer would,
+// and checks that every slot fired exactly once between them.
+func threeProcessesOnFakeClock(t *testing.T, clock *fakeClock, newScheduler func() *schedule.Scheduler) *recorder {
+	t.Helper()
+	rec := &recorder{}
+	fired := make([]recorder, 3) // per process, to show the work is shared, not repeated
+	for i := range fired {
+		s := newScheduler()
+		err := s.Add("mock-data", "*/2 * * * * *", func(ctx context.Context, slot time.Time) error {
+			fired[i].fn(ctx, slot)
+			return rec.fn(ctx, slot)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run(t, s)
+	}
+	clock.WaitForWaiters(t, 3)
+
+	var want []time.Time
+	for k := 1; k <= fakeClockSlots; k++ {
+		slot := sec(2 * k)
+		want = append(want, slot)
+		clock.Set(slot.Add(time.Duration(rand.IntN(2000)) * time.Millisecond))
+		clock.WaitForWaiters(t, 3)
+	}
+	got := rec.slots()
+	slices.SortFunc(got, time.Time.Compare)
+	sameSlots(t, got, want...)
+	for i := range fired {
+		t.Logf("process %d fired %d slots", i, len(fired[i].slots()))
+	}
+	return rec
+}
+
+// threeProcessesOnRealClock runs three schedulers, each on a client from
+// newClient, with an @every 200ms schedule until 10 slots fired, and checks
+// each fired once and on the 200 ms grid.
+func threeProcessesOnRealClock(t *testing.T, prefix string, newClient func() redis.UniversalClient) {
+	t.Helper()
+	var mu sync.Mutex
+	count := map[int64]int{}
+	enough := make(chan struct{})
+	var closeOnce sync.Once
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for range 3 {
+		s := schedule.New(newClient(), schedule.Config{Prefix: prefix, Logger: slog.New(slog.DiscardHandler)})
+		err := s.Add("fast", "@every 200ms", func(ctx context.Context, slot time.Time) error {
+			mu.Lock()
+			defer mu.Unlock()
+			count[slot.UnixMilli()]++
+			if len(count) >= 10 {
+				closeOnce.Do(func() { close(enough) })
+			}
+			return nil
+		})
+		if err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		wg.Go(func() { s.Run(ctx) })
+	}
+	select {
+	case <-enough:
+	case <-time.After(time.Minute):
+		t.Error("fewer than 10 slots fired in a minute")
+	}
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	for ms, n := range count {
+		if n != 1 {
+			t.Errorf("slot %d fired %d times, want once", ms, n)
+		}
+		if ms%200 != 0 {
+			t.Errorf("slot %d is not on the 200ms grid", ms)
+		}
+	}
 }
 
 func TestMisfire(t *testing.T) {
