@@ -18,9 +18,6 @@ const (
 	StateFailed    State = "failed"    // out of retries, cancelled, or failed for good
 )
 
-// States lists every state in lifecycle order.
-var States = []State{StateWaiting, StatePaused, StateActive, StateDelayed, StateCompleted, StateFailed}
-
 // Job is a unit of work and everything known about it.
 type Job struct {
 	ID      string     `json:"id"`

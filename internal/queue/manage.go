@@ -115,9 +115,9 @@ func (q *Queue) List(ctx context.Context, state State, offset, limit int) ([]*Jo
 	}
 	out := jobs[:0]
 	for _, j := range jobs {
-		// A job may move between the two reads; list only what is still here.
-		if j != nil && (j.State == state || state == StatePaused && j.State == StatePaused ||
-			state == StateWaiting && j.State == StatePaused) {
+		// A job may move between the two reads; list only what is still
+		// here. Waiting jobs of a paused queue show as paused.
+		if j != nil && (j.State == state || state == StateWaiting && j.State == StatePaused) {
 			out = append(out, j)
 		}
 	}

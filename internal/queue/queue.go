@@ -42,9 +42,6 @@ func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
 	return &Client{rdb: rdb, cfg: cfg}
 }
 
-// Redis returns the client's Redis connection.
-func (c *Client) Redis() redis.UniversalClient { return c.rdb }
-
 // Queue returns a handle on the named queue. Handles are cheap and safe for
 // concurrent use. It panics on an empty name or one containing braces or
 // control characters, which are programming errors.
