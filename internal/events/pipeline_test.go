@@ -142,15 +142,22 @@ func TestMalformedPayloadFailsWithoutRetry(t *testing.T) {
 func TestStoreDownIsRetryable(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	b.store.Close()
-	job := &queue.Job{ID: "5", Name: events.JobName, Data: []byte(`{"name":"x"}`)}
-	_, err := b.proc.ProcessJob(context.Background(), job)
-	if err == nil {
-		t.Fatal("write to a closed store succeeded")
+	b.store.Close() // every write now fails
+	b.runWorker(t)
+	ctx := context.Background()
+	j, err := b.q.Add(ctx, events.JobName, []byte(`{"name":"x"}`), events.JobOptions)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// A store error must leave the job its retries: not a SkipRetry.
-	if errors.Is(err, queue.ErrInvalid) || err.Error() == "" {
-		t.Fatalf("err = %v", err)
+	// A store error must leave the job its retries: it backs off (2 s before
+	// retry 1) instead of failing for good as a malformed payload does.
+	waitFor(t, "the first failed attempt", func() bool {
+		got, err := b.q.Get(ctx, j.ID)
+		return err == nil && got.Failures == 1
+	})
+	got, _ := b.q.Get(ctx, j.ID)
+	if got.State != queue.StateDelayed || got.Error == "" {
+		t.Fatalf("job after a store error = state %s, error %q; want delayed for a retry", got.State, got.Error)
 	}
 }
 
