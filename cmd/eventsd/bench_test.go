@@ -15,8 +15,8 @@ import (
 	"github.com/eventsd/eventsd/internal/api"
 	"github.com/eventsd/eventsd/internal/bench"
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
 	"github.com/eventsd/eventsd/internal/redistest"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // benchCmd runs `eventsd bench` in process with an empty environment plus

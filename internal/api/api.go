@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/queue"
+	"github.com/eventsd/eventsd/schedule"
 )
 
 // Jobs is the queue the API manages (the seed's mock-data-queue).

@@ -13,7 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // problem turns an error from a handler into the HTTP problem the client

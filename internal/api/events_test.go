@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // msTime is the one time format the API shows.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"iter"
 
-	"github.com/eventsd/eventsd/internal/queue"
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/queue"
+	"github.com/eventsd/eventsd/schedule"
 )
 
 // fakeJobs is a Jobs whose methods call the Func fields; an unset Func

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/queue"
+	"github.com/eventsd/eventsd/schedule"
 )
 
 func testJob(id string) *queue.Job {

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/queue"
 	"github.com/eventsd/eventsd/internal/redistest"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // TestWithRealQueue runs the job endpoints against the real queue engine

@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // allRoutes is every documented operation.

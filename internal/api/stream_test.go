@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // sseMessage is one parsed Server-Sent Events message.

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 	"github.com/redis/go-redis/v9"
 )
 

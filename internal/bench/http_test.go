@@ -12,8 +12,8 @@ import (
 
 	"github.com/eventsd/eventsd/internal/api"
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
 	"github.com/eventsd/eventsd/internal/redistest"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // apiServer serves the real API over a real SQLite store and queue.

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
 

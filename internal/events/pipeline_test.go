@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"github.com/eventsd/eventsd/internal/queue"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/eventsd/eventsd/queue"
 )
 
 type bundle struct {

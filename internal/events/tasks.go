@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // storeTimeout bounds one store call made on a job's or task's behalf.

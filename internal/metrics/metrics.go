@@ -7,7 +7,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/eventsd/eventsd/internal/queue"
+	"github.com/eventsd/eventsd/queue"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

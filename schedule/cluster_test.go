@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/eventsd/eventsd/internal/redistest"
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
 

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/redistest"
-	"github.com/eventsd/eventsd/internal/schedule"
+	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
 
