@@ -3,6 +3,7 @@ package schedule
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -45,7 +46,11 @@ type Scheduler struct {
 	rdb  redis.UniversalClient
 	cfg  Config
 	keys keys
-	id   string // this process, stored in claim keys for whoever debugs them
+	// id names this Scheduler in its claim keys: the host and process for
+	// whoever debugs them, and a random tag, unique to this Scheduler, by
+	// which a retried claim knows its own (a restarted container can have
+	// its predecessor's host name and pid).
+	id string
 
 	mu      sync.Mutex
 	entries []*entry
@@ -76,7 +81,7 @@ func New(rdb redis.UniversalClient, cfg Config) *Scheduler {
 		rdb:  rdb,
 		cfg:  cfg,
 		keys: keys{prefix: cfg.Prefix},
-		id:   cmp.Or(host, "unknown") + ":" + strconv.Itoa(os.Getpid()),
+		id:   cmp.Or(host, "unknown") + ":" + strconv.Itoa(os.Getpid()) + ":" + rand.Text()[:8],
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/faultproxy"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
@@ -429,7 +430,7 @@ func TestRedisDown(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newCutProxy(t, opt.Addr)
+	proxy := faultproxy.Start(t, opt.Addr)
 	opt.Addr = proxy.Addr()
 	opt.MaxRetries = -1 // fail fast; the scheduler's own answer to errors is under test
 	rdb := redis.NewClient(opt)

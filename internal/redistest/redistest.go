@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+	"github.com/eventsd/eventsd/internal/faultproxy"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -173,7 +174,8 @@ func (s *Server) Stop() {
 }
 
 // Restart starts the server again on the same address. The in-process server
-// keeps its data; a redis-server process starts empty (it persists nothing).
+// keeps its data; a redis-server process starts from its last Snapshot, or
+// empty if none was taken (it persists nothing by itself).
 func (s *Server) Restart() {
 	s.t.Helper()
 	if s.mini != nil {
@@ -183,4 +185,36 @@ func (s *Server) Restart() {
 		return
 	}
 	s.start()
+}
+
+// ViaProxy returns a fault proxy in front of the test's server and a client
+// that reaches the same database through it, as another process whose
+// network may lose replies or connections. Both end with the test.
+func (r *Redis) ViaProxy(t testing.TB) (*faultproxy.Proxy, *redis.Client) {
+	t.Helper()
+	opt, err := redis.ParseURL(r.URL)
+	if err != nil {
+		t.Fatalf("redistest: %v", err)
+	}
+	p := faultproxy.Start(t, opt.Addr)
+	opt.Addr = p.Addr()
+	rdb := redis.NewClient(opt)
+	t.Cleanup(func() { rdb.Close() })
+	return p, rdb
+}
+
+// Snapshot writes the server's data to disk (SAVE); the next Restart starts
+// from it, as a Redis restarting from its last RDB snapshot does. It reports
+// false, saving nothing, for the in-process server, which has no disk.
+func (s *Server) Snapshot() bool {
+	s.t.Helper()
+	if s.mini != nil {
+		return false
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + s.port})
+	defer rdb.Close()
+	if err := rdb.Save(context.Background()).Err(); err != nil {
+		s.t.Fatalf("redistest: SAVE: %v", err)
+	}
+	return true
 }
