@@ -43,6 +43,9 @@ Flags:
   --idle D            how long an idle worker's Redis load is measured (queue;
                       default 10s)
   --samples N         idle pickup samples (queue; default 200)
+  --throughput-only   only bulk-add and process (queue): skip the idle,
+                      pickup, delayed and steady phases, as bench/peers
+                      does to compare with other queues
   --embedded-redis    use an in-process Redis emulator (miniredis), as eventsd
                       dev does; the figures then measure miniredis, not Redis
   --store S           e2e event store: mongodb (MONGODB_URI, as serve) or
@@ -69,7 +72,7 @@ type benchFlags struct {
 	jobs, concurrency, payloadSize, samples int
 	duration, idle                          time.Duration
 	rate                                    float64
-	embeddedRedis, asJSON                   bool
+	embeddedRedis, asJSON, throughputOnly   bool
 	store, dataDir, url, token              string
 }
 
@@ -95,6 +98,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.Float64Var(&f.rate, "rate", 0, "")
 	fs.BoolVar(&f.embeddedRedis, "embedded-redis", false, "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
+	fs.BoolVar(&f.throughputOnly, "throughput-only", false, "")
 	fs.StringVar(&f.store, "store", "mongodb", "")
 	fs.StringVar(&f.dataDir, "data-dir", "", "")
 	fs.StringVar(&f.url, "url", "http://localhost:9000", "")
@@ -131,7 +135,8 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 		if kind == "queue" {
 			r, err := bench.Queue(ctx, rdb, bench.QueueOptions{
 				Jobs: f.jobs, Concurrency: f.concurrency, PayloadSize: f.payloadSize,
-				Samples: f.samples, Idle: f.idle, Steady: f.duration, Rate: f.rate, Progress: progress.Update,
+				Samples: f.samples, Idle: f.idle, Steady: f.duration, Rate: f.rate, ThroughputOnly: f.throughputOnly,
+				Progress: progress.Update,
 			})
 			if err != nil {
 				return err
@@ -226,13 +231,17 @@ func benchRedis(ctx context.Context, cfg config.Config, embedded bool) (rdb redi
 func checkBenchFlags(fs *flag.FlagSet, kind string, f benchFlags) error {
 	applies := map[string][]string{
 		"jobs": {"queue", "e2e"}, "rate": {"queue", "e2e"}, "payload-size": {"queue"}, "idle": {"queue"}, "samples": {"queue"},
-		"embedded-redis": {"queue", "e2e"}, "store": {"e2e"}, "data-dir": {"e2e"},
+		"embedded-redis": {"queue", "e2e"}, "store": {"e2e"}, "data-dir": {"e2e"}, "throughput-only": {"queue"},
 		"url": {"http"}, "token": {"http"},
 	}
+	skipped := []string{"idle", "samples", "duration", "rate"} // phases --throughput-only skips
 	var err error
 	fs.Visit(func(fl *flag.Flag) {
 		if kinds, ok := applies[fl.Name]; ok && err == nil && !slices.Contains(kinds, kind) {
 			err = fmt.Errorf("bench %s: --%s applies to bench %s only", kind, fl.Name, strings.Join(kinds, " and "))
+		}
+		if kind == "queue" && f.throughputOnly && err == nil && slices.Contains(skipped, fl.Name) {
+			err = fmt.Errorf("bench %s: --%s sets a phase that --throughput-only skips", kind, fl.Name)
 		}
 	})
 	if err != nil {

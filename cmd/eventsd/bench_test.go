@@ -65,6 +65,16 @@ func TestBenchQueue(t *testing.T) {
 	}
 }
 
+func TestBenchQueueThroughputOnly(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	m := benchJSON(t, map[string]string{"REDIS_URL": r.URL}, "queue", "--throughput-only", "--jobs", "300", "--concurrency", "5")
+	wantFields(t, m, "processPerSec", "addPerSec", "redisCallsPerJob", "cpuSeconds", "processCpuSeconds", "redisCpuSeconds")
+	if m["throughputOnly"] != true || m["processPerSec"].(float64) <= 0 || m["pickupP50Ms"] != 0.0 {
+		t.Fatalf("result %v", m)
+	}
+}
+
 func TestBenchQueueEmbeddedText(t *testing.T) {
 	t.Parallel()
 	out, errOut, err := benchCmd(t, nil, "queue", "--embedded-redis",
@@ -141,6 +151,9 @@ func TestBenchFlags(t *testing.T) {
 		{[]string{"queue", "--url", "http://x"}, "--url applies to bench http only"},
 		{[]string{"e2e", "--store", "postgres"}, `--store "postgres": want mongodb or sqlite`},
 		{[]string{"e2e", "--data-dir", "/tmp"}, "--data-dir needs --store sqlite"},
+		{[]string{"queue", "--throughput-only", "--samples", "5"}, "--samples sets a phase that --throughput-only skips"},
+		{[]string{"queue", "--duration", "1s", "--throughput-only"}, "--duration sets a phase that --throughput-only skips"},
+		{[]string{"e2e", "--throughput-only", "--duration", "1s"}, "--throughput-only applies to bench queue only"},
 		{[]string{"queue", "--jobs", "-1"}, "must not be negative"},
 		{[]string{"queue", "--jobs", "x"}, "invalid value"},
 		{[]string{"queue", "extra"}, `unexpected argument "extra"`},

@@ -23,6 +23,12 @@ type QueueOptions struct {
 	// Rate is the steady phase's jobs per second (default half the measured
 	// processing rate, at most 5,000).
 	Rate float64
+	// ThroughputOnly skips the idle, pickup, delayed and steady phases: the
+	// run measures the server's background load, bulk-adds the jobs and
+	// processes them, and nothing else. Samples, Idle, Steady and Rate then
+	// mean nothing. It is what other queues can be measured on too
+	// (bench/peers).
+	ThroughputOnly bool
 	// Progress, when set, hears how each phase advances (done of total).
 	Progress func(phase string, done, total int)
 }
@@ -35,6 +41,9 @@ type QueueResult struct {
 	Jobs        int `json:"jobs"`
 	Concurrency int `json:"concurrency"`
 	PayloadSize int `json:"payloadSize"`
+	// ThroughputOnly says the run skipped every phase but adding and
+	// processing; the pickup, delayed, steady and idle figures are then 0.
+	ThroughputOnly bool `json:"throughputOnly"`
 
 	AddPerSec     float64 `json:"addPerSec"`
 	ProcessPerSec float64 `json:"processPerSec"`
@@ -72,9 +81,10 @@ type QueueResult struct {
 	// figure includes some of theirs.
 	BackgroundCommandsPerSec float64 `json:"backgroundCommandsPerSec"`
 
-	CPUSeconds      float64 `json:"cpuSeconds"`      // this process, whole run
-	RedisCPUSeconds float64 `json:"redisCpuSeconds"` // the Redis server while processing
-	PeakRSSBytes    int64   `json:"peakRssBytes"`
+	CPUSeconds        float64 `json:"cpuSeconds"`        // this process, whole run
+	ProcessCPUSeconds float64 `json:"processCpuSeconds"` // this process while processing
+	RedisCPUSeconds   float64 `json:"redisCpuSeconds"`   // the Redis server while processing
+	PeakRSSBytes      int64   `json:"peakRssBytes"`
 }
 
 // Queue measures the job engine against rdb, under a key prefix of its own
@@ -93,21 +103,31 @@ func Queue(ctx context.Context, rdb redis.UniversalClient, o QueueOptions) (Queu
 	prefix := newPrefix()
 	defer deleteKeys(context.WithoutCancel(ctx), rdb, prefix)
 	q := queue.NewClient(rdb, queue.Config{Prefix: prefix}).Queue("bench")
-	res := QueueResult{Kind: "queue", Redis: RedisServer(ctx, rdb), Jobs: o.Jobs, Concurrency: o.Concurrency, PayloadSize: o.PayloadSize}
+	res := QueueResult{Kind: "queue", Redis: RedisServer(ctx, rdb), Jobs: o.Jobs, Concurrency: o.Concurrency,
+		PayloadSize: o.PayloadSize, ThroughputOnly: o.ThroughputOnly}
 	payload := make([]byte, o.PayloadSize)
 	for i := range payload {
 		payload[i] = 'x'
 	}
 	cpu0, _ := usage()
 
-	if err := idlePhase(ctx, rdb, q, o, payload, &res); err != nil {
+	bg, err := background(ctx, rdb, min(o.Idle, 2*time.Second))
+	if err != nil {
 		return res, err
+	}
+	res.BackgroundCommandsPerSec = bg
+	if !o.ThroughputOnly {
+		if err := idlePhase(ctx, rdb, q, o, payload, &res); err != nil {
+			return res, err
+		}
 	}
 	if err := throughputPhase(ctx, rdb, q, o, payload, &res); err != nil {
 		return res, err
 	}
-	if err := steadyPhase(ctx, q, o, payload, &res); err != nil {
-		return res, err
+	if !o.ThroughputOnly {
+		if err := steadyPhase(ctx, q, o, payload, &res); err != nil {
+			return res, err
+		}
 	}
 	cpu1, rss := usage()
 	res.CPUSeconds = round((cpu1 - cpu0).Seconds(), 2)
@@ -151,11 +171,6 @@ func runWorker(ctx context.Context, q *queue.Queue, h queue.Handler, concurrency
 
 // idlePhase measures an idle worker's Redis load, then pickup latency.
 func idlePhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Queue, o QueueOptions, payload []byte, res *QueueResult) error {
-	bg, err := background(ctx, rdb, min(o.Idle, 2*time.Second))
-	if err != nil {
-		return err
-	}
-	res.BackgroundCommandsPerSec = bg
 	tm := newTiming()
 	stop := runWorker(ctx, q, tm.handler(true), o.Concurrency)
 	defer stop()
@@ -281,6 +296,7 @@ func throughputPhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Qu
 	res.AddCommandsPerJob = perUnit(sent, float64(o.Jobs), 3)
 
 	redisCPU0 := redisCPU(ctx, rdb)
+	cpu0, _ := usage()
 	tm := newTiming()
 	start = time.Now()
 	stop := runWorker(ctx, q, tm.handler(false), o.Concurrency)
@@ -306,7 +322,9 @@ func throughputPhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Qu
 	elapsed := time.Since(start)
 	stop()
 	res.ProcessPerSec = round(float64(o.Jobs)/elapsed.Seconds(), 0)
-	res.RedisCPUSeconds = round(redisCPU(ctx, rdb)-redisCPU0, 2)
+	cpu1, _ := usage()
+	res.ProcessCPUSeconds = round((cpu1 - cpu0).Seconds(), 3)
+	res.RedisCPUSeconds = round(redisCPU(ctx, rdb)-redisCPU0, 3)
 	after, err := readCommandStats(ctx, rdb)
 	if err != nil {
 		return err

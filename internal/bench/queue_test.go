@@ -29,6 +29,27 @@ func TestQueueRuns(t *testing.T) {
 	}
 }
 
+// TestQueueThroughputOnly checks that ThroughputOnly runs the add and process
+// phases and none of the others, whose figures would otherwise be above 0.
+func TestQueueThroughputOnly(t *testing.T) {
+	r := redistest.Start(t)
+	res, err := Queue(context.Background(), r.Client, QueueOptions{Jobs: 500, Concurrency: 10, ThroughputOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(res)
+	t.Logf("%s", out)
+	if !res.ThroughputOnly || res.ProcessPerSec <= 0 || res.AddPerSec <= 0 || res.ProcessCPUSeconds <= 0 {
+		t.Fatalf("implausible result: %s", out)
+	}
+	if res.PickupP50Ms != 0 || res.DelayLateP50Ms != 0 || res.E2ERatePerSec != 0 || res.IdleCommandsPerSec != 0 {
+		t.Fatalf("a skipped phase ran: %s", out)
+	}
+	if r.Mini == nil && res.RedisCallsPerJob <= 0 {
+		t.Fatalf("implausible command counts: %s", out)
+	}
+}
+
 // BenchmarkQueue runs the full queue benchmark at concurrency 10 and 100.
 // Run against the local Redis:
 //

@@ -33,27 +33,32 @@ func (r QueueResult) WriteText(w io.Writer) error {
 		count(r.Jobs), r.PayloadSize, r.Concurrency, r.Redis))
 	rep.line("add, bulk", "%s jobs/s", count(r.AddPerSec))
 	rep.line("process", "%s jobs/s", count(r.ProcessPerSec))
-	rep.line("idle pickup", "p50 %s  p90 %s  p99 %s  max %s ms (added until handler start)",
-		num(r.PickupP50Ms), num(r.PickupP90Ms), num(r.PickupP99Ms), num(r.PickupMaxMs))
-	rep.line("delayed 100 ms, late by", "p50 %s  p99 %s ms", num(r.DelayLateP50Ms), num(r.DelayLateP99Ms))
-	rep.line("end to end", "p50 %s  p99 %s ms at %s jobs/s (added until handler end)",
-		num(r.E2EP50Ms), num(r.E2EP99Ms), count(r.E2ERatePerSec))
+	if !r.ThroughputOnly {
+		rep.line("idle pickup", "p50 %s  p90 %s  p99 %s  max %s ms (added until handler start)",
+			num(r.PickupP50Ms), num(r.PickupP90Ms), num(r.PickupP99Ms), num(r.PickupMaxMs))
+		rep.line("delayed 100 ms, late by", "p50 %s  p99 %s ms", num(r.DelayLateP50Ms), num(r.DelayLateP99Ms))
+		rep.line("end to end", "p50 %s  p99 %s ms at %s jobs/s (added until handler end)",
+			num(r.E2EP50Ms), num(r.E2EP99Ms), count(r.E2ERatePerSec))
+	}
 	if r.CommandsPerJob < 0 {
 		rep.line("Redis commands", "not counted: the server keeps no command statistics")
 	} else {
 		rep.line("Redis commands per job", "%s sent while processing (%s run, scripts' included); %s to add",
 			num(r.CommandsPerJob), num(r.RedisCallsPerJob), num(r.AddCommandsPerJob))
-		rep.line("idle Redis load", "%s commands/s sent by one idle worker (%s run)",
-			num(r.IdleCommandsPerSec), num(r.IdleRedisCallsPerSec))
+		if !r.ThroughputOnly {
+			rep.line("idle Redis load", "%s commands/s sent by one idle worker (%s run)",
+				num(r.IdleCommandsPerSec), num(r.IdleRedisCallsPerSec))
+		}
 		if r.BackgroundCommandsPerSec > 0 {
 			rep.line("WARNING", "other clients ran %s commands/s on this Redis before the run; the command figures include theirs",
 				num(r.BackgroundCommandsPerSec))
 		}
 	}
 	if r.CommandsPerJob < 0 { // no INFO: an in-process server, whose CPU is this process's
-		rep.line("CPU", "%s s this process, whole run", num(r.CPUSeconds))
+		rep.line("CPU", "%s s this process, whole run (%s s while processing)", num(r.CPUSeconds), num(r.ProcessCPUSeconds))
 	} else {
-		rep.line("CPU", "%s s this process, whole run; %s s Redis while processing", num(r.CPUSeconds), num(r.RedisCPUSeconds))
+		rep.line("CPU", "%s s this process, whole run (%s s while processing); %s s Redis while processing",
+			num(r.CPUSeconds), num(r.ProcessCPUSeconds), num(r.RedisCPUSeconds))
 	}
 	rep.line("peak RSS", "%s MB", mb(r.PeakRSSBytes))
 	return rep.flush()

@@ -30,6 +30,11 @@ func TestWriteText(t *testing.T) {
 		t.Errorf("queue on a busy Redis:\n%s", s)
 	}
 	b.Reset()
+	QueueResult{ThroughputOnly: true, ProcessPerSec: 1000, ProcessCPUSeconds: 0.25}.WriteText(&b)
+	if s := b.String(); strings.Contains(s, "pickup") || strings.Contains(s, "idle") || !strings.Contains(s, "0.25 s while processing") {
+		t.Errorf("queue, throughput only:\n%s", s)
+	}
+	b.Reset()
 	E2EResult{Jobs: 10, JobsAdded: 12, EventsFound: 11, MissingEvents: 1}.WriteText(&b)
 	if s := b.String(); !strings.Contains(s, "FAILED: 1 missing") {
 		t.Errorf("e2e:\n%s", s)
