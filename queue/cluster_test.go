@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -17,74 +16,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// TestCluster runs the engine on a real three-master Redis Cluster. The
-// subtests share one cluster (it takes Redis about 2 s to form one), each
-// under a key prefix of its own, and each "process" is a cluster client of
-// its own. Without redis-server installed the whole test skips, saying why.
+// TestCluster runs the engine on a real three-master Redis Cluster: every
+// scenario, then what only a cluster can show. The subtests share one
+// cluster (it takes Redis about 2 s to form one), each under a key prefix of
+// its own, and each "process" is a cluster client of its own. Without
+// redis-server installed the whole test skips, saying why.
 func TestCluster(t *testing.T) {
 	t.Parallel()
 	c := redistest.StartCluster(t)
 	spread := namesOnEveryMaster(t, c)
 
-	t.Run("add, bulk add, get, list, counts", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
-		q := b.queue(t, spread[0])
-		ctx := context.Background()
-		// More than one pipelined chunk, on a master that may not have the
-		// script yet (a NOSCRIPT refusal is retried with EVAL).
-		jobs := make([]NewJob, 1234)
-		for i := range jobs {
-			jobs[i] = NewJob{Name: "bulk", Data: []byte(fmt.Sprint(i))}
-		}
-		jobs[7].Options.ID = "custom-7"
-		added, err := q.AddBulk(ctx, jobs)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids := map[string]bool{}
-		for i, j := range added {
-			if string(j.Data) != fmt.Sprint(i) || ids[j.ID] {
-				t.Fatalf("job %d = %+v (duplicate id or wrong order)", i, j)
-			}
-			ids[j.ID] = true
-		}
-		one, err := q.Add(ctx, "single", []byte("x"), JobOptions{Priority: 1, DedupKey: "k"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		// Idempotent by id and by dedup key, seen from another process.
-		other := b.queue(t, spread[0])
-		if again, err := other.Add(ctx, "bulk", []byte("y"), JobOptions{ID: "custom-7"}); err != nil || string(again.Data) != "7" {
-			t.Fatalf("re-add by id = %+v, %v; want the first job", again, err)
-		}
-		if again, err := other.Add(ctx, "single", nil, JobOptions{DedupKey: "k"}); err != nil || again.ID != one.ID {
-			t.Fatalf("re-add by dedup key = %+v, %v; want job %s", again, err, one.ID)
-		}
-		if got := mustState(t, other, "custom-7", StateWaiting); string(got.Data) != "7" || got.Name != "bulk" {
-			t.Fatalf("get = %+v", got)
-		}
-		c, err := other.Counts(ctx)
-		if err != nil || c != (Counts{Waiting: 1235}) {
-			t.Fatalf("counts = %+v, %v", c, err)
-		}
-		seen := map[string]bool{}
-		for off := 0; off < 1235; off += 500 {
-			page, err := other.List(ctx, StateWaiting, off, 500)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for i, j := range page {
-				if off == 0 && i < 3 && string(j.Data) != fmt.Sprint(i) {
-					t.Fatalf("waiting[%d] = %s, want FIFO order", i, j.Data)
-				}
-				seen[j.ID] = true
-			}
-		}
-		if len(seen) != 1235 {
-			t.Fatalf("listed %d jobs, want 1235", len(seen))
-		}
-	})
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			sc.run(t, onCluster(t, c))
+		})
+	}
 
 	t.Run("workers on queues on different masters", func(t *testing.T) {
 		t.Parallel()
@@ -180,93 +127,10 @@ func TestCluster(t *testing.T) {
 		waitFor(t, "the quiet queue's own job", func() bool { return quietRuns.Load() == 1 })
 	})
 
-	t.Run("delayed job, retries with backoff", func(t *testing.T) {
+	t.Run("cancel reaches subscribers on every master", func(t *testing.T) {
 		t.Parallel()
 		b := onCluster(t, c)
-		q := b.queue(t, spread[1])
-		ctx := context.Background()
-		var mu sync.Mutex
-		var starts []time.Time
-		startWorker(t, b.newWorker(b.queue(t, spread[1]), HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
-			mu.Lock()
-			starts = append(starts, time.Now())
-			mu.Unlock()
-			if job.Attempt < 3 {
-				return nil, fmt.Errorf("boom %d", job.Attempt)
-			}
-			return "third time", nil
-		}), WorkerConfig{}))
-		j, err := q.Add(ctx, "flaky", nil, JobOptions{
-			Delay: 150 * time.Millisecond, Retries: 2, Backoff: Backoff{Delay: 100 * time.Millisecond},
-			RemoveOnComplete: Keep,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if j.State != StateDelayed || j.DueAt.Sub(j.AddedAt) != 150*time.Millisecond {
-			t.Fatalf("added job = %+v, want delayed 150ms", j)
-		}
-		waitFor(t, "completion", func() bool {
-			j, err := q.Get(ctx, j.ID)
-			return err == nil && j.State == StateCompleted
-		})
-		done := mustState(t, q, j.ID, StateCompleted)
-		if done.Attempt != 3 || done.Failures != 2 || len(done.History) != 2 || string(done.Result) != `"third time"` {
-			t.Fatalf("completed job = %+v", done)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		if len(starts) != 3 {
-			t.Fatalf("%d attempts, want 3", len(starts))
-		}
-		// Never early: the delay, then the backoff (100 ms, 200 ms). How late
-		// is a benchmark figure, not a test.
-		const slack = 5 * time.Millisecond
-		if wait := starts[0].Sub(j.AddedAt); wait < 150*time.Millisecond-slack {
-			t.Errorf("first attempt %s after the add, want >= 150ms", wait)
-		}
-		for i, want := range []time.Duration{100 * time.Millisecond, 200 * time.Millisecond} {
-			if gap := starts[i+1].Sub(starts[i]); gap < want-slack {
-				t.Errorf("gap before retry %d = %s, want >= %s", i+1, gap, want)
-			}
-		}
-	})
-
-	t.Run("pause and resume from another process", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
-		q := b.queue(t, spread[2])
-		ctx := context.Background()
-		var ran atomic.Int32
-		startWorker(t, b.newWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
-			ran.Add(1)
-			return nil, nil
-		}), WorkerConfig{}))
-		other := b.queue(t, spread[2])
-		if err := other.Pause(ctx); err != nil {
-			t.Fatal(err)
-		}
-		for range 5 {
-			if _, err := other.Add(ctx, "p", nil, JobOptions{}); err != nil {
-				t.Fatal(err)
-			}
-		}
-		waitFor(t, "jobs held", func() bool { c, _ := q.Counts(ctx); return c.Paused == 5 })
-		// A worker that ran a paused job would do it right after the add:
-		// give it the chance, then check it did not.
-		time.Sleep(200 * time.Millisecond)
-		if c, _ := q.Counts(ctx); ran.Load() != 0 || !c.IsPaused || c.Paused != 5 {
-			t.Fatalf("paused queue: ran %d, counts %+v", ran.Load(), c)
-		}
-		if err := other.Resume(ctx); err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, "jobs after resume", func() bool { return ran.Load() == 5 })
-	})
-
-	t.Run("cancel from another process", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
+		b.logs.expect("job failed")
 		q := b.queue(t, spread[0])
 		ctx := context.Background()
 		// Plain subscribers on every master: PUBLISH runs in a script on the
@@ -328,136 +192,10 @@ func TestCluster(t *testing.T) {
 		}
 	})
 
-	t.Run("lifecycle events from another process", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
-		q := b.queue(t, spread[1])
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		other := b.queue(t, spread[1])
-		type rec struct {
-			typ EventType
-			job string
-		}
-		got := make(chan rec, 100)
-		go func() {
-			for e, err := range other.Events(ctx, "0") {
-				if err != nil {
-					t.Errorf("events: %v", err)
-					return
-				}
-				got <- rec{e.Type, e.JobID}
-			}
-		}()
-		startWorker(t, b.newWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
-			if err := job.ReportProgress(ctx, 1); err != nil {
-				return nil, err
-			}
-			if job.Attempt == 1 {
-				return nil, RetryAfter(time.Millisecond, errors.New("again"))
-			}
-			return nil, nil
-		}), WorkerConfig{}))
-		j, _ := q.Add(ctx, "x", nil, JobOptions{})
-		want := []EventType{EventAdded, EventActive, EventProgress, EventRetrying, EventActive, EventProgress, EventCompleted}
-		var seen []EventType
-		timeout := time.After(30 * time.Second)
-		for len(seen) < len(want) {
-			select {
-			case r := <-got:
-				if r.job == j.ID {
-					seen = append(seen, r.typ)
-				}
-			case <-timeout:
-				t.Fatalf("events seen %v, want %v", seen, want)
-			}
-		}
-		if !slices.Equal(seen, want) {
-			t.Fatalf("events %v, want %v", seen, want)
-		}
-	})
-
-	t.Run("manage: remove, promote, retry, clean", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
-		q := b.queue(t, spread[2])
-		ctx := context.Background()
-		waiting, _ := q.Add(ctx, "x", nil, JobOptions{})
-		delayed, _ := q.Add(ctx, "x", nil, JobOptions{Delay: time.Hour, Retries: NoRetries})
-		if err := q.Remove(ctx, waiting.ID); err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Promote(ctx, delayed.ID); err != nil {
-			t.Fatal(err)
-		}
-		mustState(t, q, delayed.ID, StateWaiting)
-		var fail atomic.Bool
-		fail.Store(true)
-		startWorker(t, b.newWorker(b.queue(t, spread[2]), HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
-			if fail.Load() {
-				return nil, errors.New("down")
-			}
-			return nil, nil
-		}), WorkerConfig{}))
-		for range 2 {
-			q.Add(ctx, "x", nil, JobOptions{Retries: NoRetries})
-		}
-		waitFor(t, "failures", func() bool { c, _ := q.Counts(ctx); return c.Failed == 3 })
-		failed, err := q.List(ctx, StateFailed, 0, 10)
-		if err != nil || len(failed) != 3 || failed[0].Error != "down" {
-			t.Fatalf("failed list = %d jobs, %v", len(failed), err)
-		}
-		if n, err := q.Clean(ctx, StateFailed, 0, 1); err != nil || n != 1 {
-			t.Fatalf("clean one failed = %d, %v", n, err)
-		}
-		fail.Store(false)
-		if n, err := q.RetryAll(ctx); err != nil || n != 2 {
-			t.Fatalf("RetryAll = %d, %v; want 2", n, err)
-		}
-		waitFor(t, "retried jobs", func() bool { c, _ := q.Counts(ctx); return c.CompletedTotal == 2 })
-		if c, _ := q.Counts(ctx); c != (Counts{CompletedTotal: 2, FailedTotal: 3}) {
-			t.Fatalf("counts = %+v", c)
-		}
-	})
-
-	t.Run("lost worker's job is redelivered, shutdown hands jobs back", func(t *testing.T) {
-		t.Parallel()
-		b := onCluster(t, c)
-		q := b.queue(t, spread[0])
-		ctx := context.Background()
-		lost, _ := q.Add(ctx, "lost", nil, JobOptions{RemoveOnComplete: Keep})
-		if ids := leaseAndVanish(t, b.queue(t, spread[0]), 1, 50*time.Millisecond); len(ids) != 1 {
-			t.Fatal("no job leased")
-		}
-		stuck, _ := q.Add(ctx, "stuck", nil, JobOptions{})
-		b.logs.expect("shutdown timeout passed; handing running jobs back")
-		var started atomic.Int32
-		w := b.newWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
-			started.Add(1)
-			if job.Name == "stuck" {
-				<-ctx.Done()
-				return nil, ctx.Err()
-			}
-			return nil, nil
-		}), WorkerConfig{ShutdownTimeout: 100 * time.Millisecond})
-		stop := startWorker(t, w)
-		waitFor(t, "both jobs", func() bool { return started.Load() == 2 })
-		waitFor(t, "redelivered job to complete", func() bool {
-			j, err := q.Get(ctx, lost.ID)
-			return err == nil && j.State == StateCompleted
-		})
-		stop()
-		if got := mustState(t, q, lost.ID, StateCompleted); got.Stalls != 1 || got.Failures != 0 {
-			t.Fatalf("redelivered job = %+v; want one stall, no failure", got)
-		}
-		if got := mustState(t, q, stuck.ID, StateWaiting); got.Failures != 0 || got.Stalls != 0 {
-			t.Fatalf("handed-back job = %+v; want no retry consumed", got)
-		}
-	})
-
 	t.Run("every key of a queue shares its slot", func(t *testing.T) {
 		t.Parallel()
 		b := onCluster(t, c)
+		b.logs.expect("job failed")
 		ctx := context.Background()
 		// Drive every queue through every state, and hold one job active,
 		// so that every kind of key exists while the keyspace is read.
@@ -532,7 +270,7 @@ func TestCluster(t *testing.T) {
 			}
 			qk.slots[slot], qk.nodes[k.node], qk.parts[part] = true, true, true
 		}
-		known := []string{"meta", "data", "waiting", "delayed", "active", "completed", "failed", "dedup", "events", "marker", "w:"}
+		known := []string{"meta", "data", "waiting", "delayed", "active", "completed", "failed", "dedup", "events", "marker", "w:", "req:"}
 		required := []string{"meta", "data", "waiting", "delayed", "active", "completed", "failed", "dedup", "events"}
 		homes := map[string]bool{} // where the keys really are, by SCAN
 		for _, name := range spread {
@@ -547,7 +285,7 @@ func TestCluster(t *testing.T) {
 				t.Errorf("queue %s: keys in slots %v on %v; want all in slot %d on %s", name, qk.slots, qk.nodes, want, master.Options().Addr)
 			}
 			for part := range qk.parts {
-				if !slices.ContainsFunc(known, func(k string) bool { return part == k || k == "w:" && strings.HasPrefix(part, k) }) {
+				if !slices.ContainsFunc(known, func(k string) bool { return part == k || strings.HasSuffix(k, ":") && strings.HasPrefix(part, k) }) {
 					t.Errorf("queue %s: unexpected key part %q", name, part)
 				}
 			}
@@ -564,72 +302,18 @@ func TestCluster(t *testing.T) {
 	})
 }
 
-// clusterBundle is one subtest's corner of the shared cluster: a key prefix
-// of its own, and a log of its workers' warnings and errors.
-type clusterBundle struct {
-	c      *redistest.Cluster
-	client *Client
-	logs   *warnings
-}
-
-// onCluster returns a subtest's bundle. When the subtest ends, after its
-// workers stopped, it fails if they logged any warning or error not
-// expected: a worker retries failed Redis calls (a CROSSSLOT refusal, say),
-// so its jobs alone would not show that the cluster refused it.
-func onCluster(t *testing.T, c *redistest.Cluster) *clusterBundle {
+// onCluster returns a scenario's bundle on the shared cluster, under a key
+// prefix of its own.
+func onCluster(t *testing.T, c *redistest.Cluster) *bundle {
 	t.Helper()
-	b := &clusterBundle{c: c, client: NewClient(c.NewClient(t), Config{Prefix: "test:" + randomID()}), logs: &warnings{}}
-	t.Cleanup(func() {
-		for _, line := range b.logs.unexpected() {
-			t.Errorf("worker logged: %s", line)
-		}
-	})
-	return b
-}
-
-// newWorker is NewWorker with the bundle's logger.
-func (b *clusterBundle) newWorker(q *Queue, h Handler, cfg WorkerConfig) *Worker {
-	cfg.Logger = slog.New(slog.NewTextHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return NewWorker(q, h, cfg)
-}
-
-// warnings collects log lines from several goroutines.
-type warnings struct {
-	mu       sync.Mutex
-	buf      strings.Builder
-	expected []string
-}
-
-func (w *warnings) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-// expect lets lines containing s through.
-func (w *warnings) expect(s string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.expected = append(w.expected, s)
-}
-
-func (w *warnings) unexpected() []string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var out []string
-	for line := range strings.Lines(w.buf.String()) {
-		if !slices.ContainsFunc(w.expected, func(s string) bool { return strings.Contains(line, s) }) {
-			out = append(out, strings.TrimSpace(line))
-		}
-	}
-	return out
+	return newBundle(t, c.NewClient(t), func(t *testing.T) redis.UniversalClient { return c.NewClient(t) }, "test:"+newRequestID()[:12])
 }
 
 // queue returns the named queue through a cluster client of its own, as
-// another eventsd process would see it.
-func (b *clusterBundle) queue(t *testing.T, name string) *Queue {
+// another process would see it.
+func (b *bundle) queue(t *testing.T, name string) *Queue {
 	t.Helper()
-	return NewClient(b.c.NewClient(t), b.client.cfg).Queue(name)
+	return NewClient(b.connect(t), Config{Prefix: b.client.cfg.Prefix}).Queue(name)
 }
 
 // namesOnEveryMaster returns one queue name per master: their hash tags

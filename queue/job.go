@@ -43,7 +43,11 @@ type Job struct {
 	// Error is the last failure's message; for a failed job, why it failed.
 	Error string `json:"error,omitempty"`
 
-	AddedAt    time.Time `json:"addedAt"`
+	AddedAt time.Time `json:"addedAt"`
+	// ReadyAt, on a job handed to a handler, is when it became runnable:
+	// added, due after a delay or a backoff, or its queue resumed. StartedAt
+	// minus ReadyAt is its pickup latency.
+	ReadyAt    time.Time `json:"-"`
 	StartedAt  time.Time `json:"startedAt,omitzero"`  // the latest attempt's start
 	FinishedAt time.Time `json:"finishedAt,omitzero"` // when it completed or failed
 	DueAt      time.Time `json:"dueAt,omitzero"`      // when a delayed job becomes ready
@@ -63,23 +67,14 @@ type AttemptError struct {
 	Stalled bool `json:"stalled,omitempty"`
 }
 
-// historyEntry is an AttemptError as the scripts store it, time in unix ms.
-type historyEntry struct {
-	Attempt int    `json:"attempt"`
-	Error   string `json:"error"`
-	At      int64  `json:"at"`
-	Stalled bool   `json:"stalled"`
-}
-
 // JobOptions say how a job runs. The zero value of every field means the
 // queue's default.
 type JobOptions struct {
 	// ID makes adding idempotent: adding a job whose id exists returns the
-	// existing job and changes nothing. Empty means a generated id,
-	// "<epoch>-<n>": n counts up, and the epoch is a random tag of the queue's
-	// that changes if Redis loses the queue, so generated ids are never
-	// reused. Custom ids must not be plain integers nor contain control
-	// characters.
+	// existing job and changes nothing. Empty means a generated id, a UUIDv7
+	// made by the client, never reused whatever Redis loses. Custom ids are
+	// at most 256 bytes without control characters, and never of the
+	// generated form (a lowercase UUIDv7).
 	ID string `json:"id,omitempty"`
 	// Priority orders waiting jobs: lower runs first, 0 (the default) to 1000.
 	// Jobs of equal priority run in the order they became ready.
@@ -195,8 +190,11 @@ type Counts struct {
 	Failed    int64 `json:"failed"`
 	// Paused counts waiting jobs held by a paused queue; Waiting is 0 then.
 	Paused int64 `json:"paused"`
-	// CompletedTotal and FailedTotal count every job that ever ended so, kept or not.
+	// CompletedTotal and FailedTotal count every job that ever ended so, kept
+	// or not; CancelledTotal the jobs cancelled (they show as failed, and a
+	// job cancelled before it ran made no attempt), which FailedTotal leaves out.
 	CompletedTotal int64 `json:"completedTotal"`
 	FailedTotal    int64 `json:"failedTotal"`
+	CancelledTotal int64 `json:"cancelledTotal"`
 	IsPaused       bool  `json:"isPaused"`
 }

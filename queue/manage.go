@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"sync"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Get returns the job with id, or ErrNotFound.
@@ -27,65 +27,102 @@ func (q *Queue) getMany(ctx context.Context, ids []string) ([]*Job, error) {
 	for i, id := range ids {
 		args[i] = id
 	}
-	res, err := q.run(ctx, scriptGet, args...).Slice()
+	reply, err := q.call(ctx, scriptGet, request{}, args...)
 	if err != nil {
 		return nil, err
 	}
-	const per = 7
-	if len(res) != per*len(ids)+1 {
-		return nil, errReply
+	paused, stored, err := decodeGet(reply)
+	if err == nil && len(stored) != len(ids) {
+		err = errWire
 	}
-	paused := num(res[len(res)-1]) == 1
+	if err != nil {
+		return nil, err
+	}
 	out := make([]*Job, len(ids))
-	for i, id := range ids {
-		v := res[i*per : (i+1)*per]
-		rec, ok := v[0].(string)
-		if !ok {
-			continue
+	for i, s := range stored {
+		if s.record == "" || s.state == "" {
+			continue // no such job, or one caught mid-removal
 		}
-		j := &Job{ID: id, Queue: q.name}
-		if err := decodeRecord(j, rec); err != nil {
-			return nil, err
-		}
-		r := parseRun(str(v[1]))
-		j.Failures, j.Stalls, j.StartedAt = int(r.failures), int(r.stalls), r.startedAt
-		j.Progress, j.Result = rawJSON(str(v[2])), rawJSON(str(v[3]))
-		if h := str(v[4]); h != "" {
-			var entries []historyEntry
-			if err := json.Unmarshal([]byte(h), &entries); err != nil {
-				return nil, fmt.Errorf("job %s: history: %w", id, err)
-			}
-			j.History = make([]AttemptError, len(entries))
-			for k, e := range entries {
-				j.History[k] = AttemptError{Attempt: e.Attempt, Error: e.Error, At: time.UnixMilli(e.At).UTC(), Stalled: e.Stalled}
-			}
-			if len(entries) > 0 {
-				j.Error = entries[len(entries)-1].Error
-			}
-		}
-		j.State = State(str(v[5]))
-		score := num(v[6])
-		switch j.State {
-		case StateWaiting:
-			if paused {
-				j.State = StatePaused
-			}
-		case StateDelayed:
-			j.DueAt = time.UnixMilli(score).UTC()
-		case StateCompleted, StateFailed:
-			j.FinishedAt = time.UnixMilli(score).UTC()
-		case "":
-			// Data without a set: a job caught mid-removal. Report it missing.
-			continue
-		}
-		j.Attempt = j.Failures
-		if j.State == StateActive || j.State == StateCompleted {
-			j.Attempt++
+		j, err := s.job(ids[i], q.name, paused)
+		if err != nil {
+			return nil, fmt.Errorf("job %s: %w", ids[i], err)
 		}
 		out[i] = j
 	}
 	return out, nil
 }
+
+// job decodes a stored job.
+func (s storedJob) job(id, queue string, paused bool) (*Job, error) {
+	rec, err := parseRecord(s.record)
+	if err != nil {
+		return nil, err
+	}
+	j := &Job{ID: id, Queue: queue, Name: rec.name, Data: []byte(rec.data), AddedAt: rec.addedAt, State: s.state}
+	if err := decodeOptions(rec.options, &j.Options); err != nil {
+		return nil, err
+	}
+	if s.run != "" {
+		r, err := parseRun(s.run)
+		if err != nil {
+			return nil, err
+		}
+		j.Failures, j.Stalls, j.StartedAt = int(r.failures), int(r.stalls), r.startedAt
+	}
+	j.Progress, j.Result = rawJSON(s.progress), rawJSON(s.result)
+	if j.History, err = parseHistory(s.history); err != nil {
+		return nil, err
+	}
+	if len(j.History) > 0 {
+		j.Error = j.History[len(j.History)-1].Error
+	}
+	score, _ := strconv.ParseFloat(s.score, 64)
+	switch j.State {
+	case StateWaiting:
+		if paused {
+			j.State = StatePaused
+		}
+	case StateDelayed:
+		j.DueAt = msTime(int64(score))
+	case StateCompleted, StateFailed:
+		j.FinishedAt = msTime(int64(score))
+	}
+	j.Attempt = j.Failures
+	if j.State == StateActive || j.State == StateCompleted {
+		j.Attempt++
+	}
+	return j, nil
+}
+
+// optionsCache holds decoded options by their JSON: the jobs of one producer
+// mostly share theirs, and decoding JSON is most of what reading a job costs.
+var optionsCache = struct {
+	sync.RWMutex
+	m map[string]JobOptions
+}{m: map[string]JobOptions{}}
+
+func decodeOptions(s string, o *JobOptions) error {
+	optionsCache.RLock()
+	cached, ok := optionsCache.m[s]
+	optionsCache.RUnlock()
+	if ok {
+		*o = cached
+		return nil
+	}
+	if err := json.Unmarshal([]byte(s), o); err != nil {
+		return fmt.Errorf("options: %w", err)
+	}
+	optionsCache.Lock()
+	if len(optionsCache.m) >= 1024 {
+		clear(optionsCache.m)
+	}
+	optionsCache.m[s] = *o
+	optionsCache.Unlock()
+	return nil
+}
+
+// MaxListOffset bounds List's offset: no queue holds more jobs.
+const MaxListOffset = 1 << 40
 
 // List returns up to limit jobs in state, skipping offset: waiting (and
 // paused) jobs in the order they will run, delayed by due time, active by
@@ -93,6 +130,9 @@ func (q *Queue) getMany(ctx context.Context, ids []string) ([]*Job, error) {
 func (q *Queue) List(ctx context.Context, state State, offset, limit int) ([]*Job, error) {
 	if offset < 0 || limit < 1 || limit > 1000 {
 		return nil, invalidf("offset must be >= 0 and limit 1..1000")
+	}
+	if offset > MaxListOffset {
+		return []*Job{}, nil
 	}
 	set := state
 	switch state {
@@ -102,7 +142,11 @@ func (q *Queue) List(ctx context.Context, state State, offset, limit int) ([]*Jo
 	default:
 		return nil, invalidf("unknown state %q", state)
 	}
-	ids, err := q.run(ctx, scriptList, string(set), offset, limit).StringSlice()
+	reply, err := q.call(ctx, scriptList, request{}, string(set), itoa(int64(offset)), itoa(int64(offset+limit-1)))
+	var ids []string
+	if err == nil {
+		ids, err = decodeIDs(reply)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("queue %s: list %s: %w", q.name, state, err)
 	}
@@ -127,17 +171,13 @@ func (q *Queue) List(ctx context.Context, state State, offset, limit int) ([]*Jo
 // Counts returns the number of jobs in each state and the lifetime totals,
 // read at one instant.
 func (q *Queue) Counts(ctx context.Context) (Counts, error) {
-	v, err := q.run(ctx, scriptCounts).Int64Slice()
+	reply, err := q.call(ctx, scriptCounts, request{})
+	var c Counts
+	if err == nil {
+		c, err = decodeCounts(reply)
+	}
 	if err != nil {
 		return Counts{}, fmt.Errorf("queue %s: counts: %w", q.name, err)
-	}
-	if len(v) != 8 {
-		return Counts{}, errReply
-	}
-	c := Counts{Waiting: v[0], Active: v[1], Delayed: v[2], Completed: v[3], Failed: v[4],
-		CompletedTotal: v[5], FailedTotal: v[6], IsPaused: v[7] == 1}
-	if c.IsPaused {
-		c.Paused, c.Waiting = c.Waiting, 0
 	}
 	return c, nil
 }
@@ -145,29 +185,33 @@ func (q *Queue) Counts(ctx context.Context) (Counts, error) {
 // Remove deletes a job that is not running: ErrWrongState for an active job
 // (cancel it first), ErrNotFound when there is none.
 func (q *Queue) Remove(ctx context.Context, id string) error {
-	return q.simple(ctx, "remove", scriptRemove, id)
+	return q.manage(ctx, "remove", scriptRemove, id)
 }
 
 // Retry moves a failed job back to waiting with its failure and stall counts
 // reset; its history is kept. ErrWrongState if it has not failed.
 func (q *Queue) Retry(ctx context.Context, id string) error {
-	res, err := q.run(ctx, scriptRetry, id).Result()
-	if err != nil {
-		return fmt.Errorf("queue %s: retry %s: %w", q.name, id, err)
-	}
-	return replyErr(res)
+	return q.manage(ctx, "retry", scriptRetry, id)
 }
+
+// retryAllBatch bounds the jobs one retry script moves.
+const retryAllBatch = 1000
 
 // RetryAll retries every failed job and says how many.
 func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 	total := 0
 	for {
-		n, err := q.run(ctx, scriptRetry, "", 1000).Int()
+		reply, err := q.call(ctx, scriptRetry, q.newRequest(), "", retryAllBatch)
+		var word string
+		if err == nil {
+			word, err = decodeOne(reply)
+		}
 		if err != nil {
 			return total, fmt.Errorf("queue %s: retry all: %w", q.name, err)
 		}
+		n, _ := strconv.Atoi(word)
 		total += n
-		if n < 1000 {
+		if n < retryAllBatch {
 			return total, nil
 		}
 	}
@@ -175,37 +219,31 @@ func (q *Queue) RetryAll(ctx context.Context) (int, error) {
 
 // Promote makes a delayed job ready to run now. ErrWrongState if it is not delayed.
 func (q *Queue) Promote(ctx context.Context, id string) error {
-	return q.simple(ctx, "promote", scriptPromote, id)
+	return q.manage(ctx, "promote", scriptPromote, id)
 }
 
-// Cancel stops a job. A waiting or delayed job fails at once with the error
-// "cancelled". A running job's handler sees its context cancelled with cause
-// ErrCancelled, in whichever process runs it; the job then fails without
-// retry, unless the handler returns success anyway, in which case it
-// completes. ErrWrongState if the job already finished.
+// Cancel stops a job. A waiting or delayed job ends at once as failed with
+// the error "cancelled", having made no attempt. A running job's handler
+// sees its context cancelled with cause ErrCancelled, in whichever process
+// runs it; the job then fails without retry, unless the handler returns
+// success anyway, in which case it completes. Cancelled jobs count in
+// Counts.CancelledTotal, not FailedTotal. ErrWrongState if the job already
+// finished.
 func (q *Queue) Cancel(ctx context.Context, id string) error {
-	res, err := q.run(ctx, scriptCancel, id, q.cancelChannel).Text()
-	if err != nil {
-		return fmt.Errorf("queue %s: cancel %s: %w", q.name, id, err)
-	}
-	switch res {
-	case "missing":
-		return ErrNotFound
-	case "finished":
-		return ErrWrongState
-	}
-	return nil
+	return q.manage(ctx, "cancel", scriptCancel, id, q.cancelChannel)
 }
 
 // Pause stops the queue handing out jobs, in every process; running jobs go
 // on and new jobs are still accepted.
 func (q *Queue) Pause(ctx context.Context) error {
-	return q.run(ctx, scriptPause, "1").Err()
+	_, err := q.call(ctx, scriptPause, request{}, "1")
+	return err
 }
 
 // Resume undoes Pause.
 func (q *Queue) Resume(ctx context.Context) error {
-	return q.run(ctx, scriptPause, "0").Err()
+	_, err := q.call(ctx, scriptPause, request{}, "0")
+	return err
 }
 
 // Clean removes up to limit jobs in state older than age: completed and
@@ -219,28 +257,34 @@ func (q *Queue) Clean(ctx context.Context, state State, age time.Duration, limit
 	switch {
 	case state == StateActive || state != StateWaiting && state != StateDelayed && state != StateCompleted && state != StateFailed:
 		return 0, invalidf("cannot clean state %q", state)
-	case age < 0 || limit < 1:
-		return 0, invalidf("clean needs age >= 0 and limit >= 1")
+	case age < 0 || limit < 1 || limit > 100_000:
+		return 0, invalidf("clean needs age >= 0 and limit 1..100000")
 	}
-	n, err := q.run(ctx, scriptClean, string(state), age.Milliseconds(), limit).Int()
+	reply, err := q.call(ctx, scriptClean, q.newRequest(), string(state), age.Milliseconds(), limit)
+	var word string
+	if err == nil {
+		word, err = decodeOne(reply)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("queue %s: clean %s: %w", q.name, state, err)
 	}
+	n, _ := strconv.Atoi(word)
 	return n, nil
 }
 
-// simple runs a script that takes one job id and answers a status word.
-func (q *Queue) simple(ctx context.Context, op string, s *redis.Script, id string) error {
-	res, err := q.run(ctx, s, id).Result()
+// manage runs a management script that takes one job id (and maybe more)
+// and answers a status word, as one request: a call retried after a lost
+// reply gets the first run's answer.
+func (q *Queue) manage(ctx context.Context, op string, s script, id string, more ...any) error {
+	reply, err := q.call(ctx, s, q.newRequest(), append([]any{id}, more...)...)
+	var word string
+	if err == nil {
+		word, err = decodeOne(reply)
+	}
 	if err != nil {
 		return fmt.Errorf("queue %s: %s %s: %w", q.name, op, id, err)
 	}
-	return replyErr(res)
-}
-
-// replyErr maps a script's status word to an error.
-func replyErr(res any) error {
-	switch res {
+	switch word {
 	case "missing":
 		return ErrNotFound
 	case "state", "active", "finished":

@@ -3,8 +3,6 @@ package queue
 import (
 	"cmp"
 	"context"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,7 +19,8 @@ type Config struct {
 	// live on one shard.
 	Prefix string
 	// EventsMaxLen caps each queue's lifecycle event stream, approximately
-	// (default 10,000 entries). Negative turns lifecycle events off.
+	// (default 10,000 entries; an entry holds a batch of jobs that made one
+	// transition together). Negative turns lifecycle events off.
 	EventsMaxLen int64
 }
 
@@ -50,18 +49,10 @@ func (c *Client) Queue(name string) *Queue {
 		panic(fmt.Sprintf("queue: invalid queue name %q", name))
 	}
 	base := c.cfg.Prefix + ":{" + name + "}:"
-	q := &Queue{
-		rdb:       c.rdb,
-		name:      name,
-		base:      base,
-		eventsMax: c.cfg.EventsMaxLen,
-		keys: []string{
-			base + "meta", base + "data", base + "waiting", base + "delayed", base + "active",
-			base + "completed", base + "failed", base + "dedup", base + "events", base + "marker",
-		},
-		cancelChannel: base + "cancel",
+	q := &Queue{rdb: c.rdb, name: name, base: base, eventsMax: c.cfg.EventsMaxLen, cancelChannel: base + "cancel"}
+	for i, part := range keyNames {
+		q.keys[i] = base + part
 	}
-	q.hub = &hub{q: q}
 	return q
 }
 
@@ -70,16 +61,10 @@ type Queue struct {
 	rdb           redis.UniversalClient
 	name          string
 	base          string
-	keys          []string // the KEYS of every script; see lua/common.lua
+	keys          [numKeys]string // in keyNames order: the KEYS of every script
 	eventsMax     int64
 	cancelChannel string
-	hub           *hub
 }
-
-const (
-	keyEvents = 8
-	keyMarker = 9
-)
 
 // Name returns the queue's name.
 func (q *Queue) Name() string { return q.name }
@@ -106,48 +91,45 @@ func (q *Queue) Add(ctx context.Context, name string, data []byte, opts JobOptio
 
 // AddBulk adds jobs in one round trip (pipelined in chunks of 500) and
 // returns them in order, as Add does. Each job is added or not on its own;
-// on an error some chunks may have been added.
+// on an error some chunks may have been added. A call whose reply is lost is
+// retried without adding anything twice.
 func (q *Queue) AddBulk(ctx context.Context, jobs []NewJob) ([]*Job, error) {
 	out := make([]*Job, len(jobs))
 	var argLists [][]any
+	var reqs []request
 	for start := 0; start < len(jobs); start += addChunk {
 		chunk := jobs[start:min(start+addChunk, len(jobs))]
-		args := make([]any, 0, 2+5*len(chunk))
-		args = append(args, len(chunk), newEpoch())
+		adds := make([]addJob, len(chunk))
 		for i, nj := range chunk {
-			opts, err := resolve(nj.Options)
-			if err == nil {
-				err = validName(nj.Name)
-			}
+			a, j, err := q.prepare(nj)
 			if err != nil {
 				return nil, fmt.Errorf("job %d: %w", start+i, err)
 			}
-			tail, err := encodeTail(nj.Name, opts, nj.Data)
-			if err != nil {
-				return nil, err
-			}
-			out[start+i] = &Job{Queue: q.name, Name: nj.Name, Data: nj.Data, Options: opts, State: StateWaiting}
-			args = append(args, opts.ID, tail, opts.Priority, dueArg(opts), opts.DedupKey)
+			adds[i], out[start+i] = a, j
 		}
-		argLists = append(argLists, args)
+		argLists = append(argLists, addArgs(adds))
+		reqs = append(reqs, q.newRequest())
 	}
-	cmds, err := q.runPipelined(ctx, scriptAdd, argLists)
+	replies, err := q.callPipelined(ctx, scriptAdd, reqs, argLists)
 	if err != nil {
 		return nil, fmt.Errorf("queue %s: add: %w", q.name, err)
 	}
 	var existing []int
-	for c, cmd := range cmds {
-		res, _ := cmd.Slice()
-		now := msTime(res[0])
-		for i := 0; 1+2*i+1 < len(res); i++ {
+	for c, reply := range replies {
+		r, err := decodeAdd(reply)
+		if err != nil {
+			return nil, fmt.Errorf("queue %s: add: %w", q.name, err)
+		}
+		for i, res := range r.jobs {
 			j := out[c*addChunk+i]
-			j.ID = str(res[1+2*i])
-			j.AddedAt = now
-			if due := dueTime(j.Options, now); due.After(now) {
-				j.State, j.DueAt = StateDelayed, due
-			}
-			if num(res[2+2*i]) == 0 {
+			if !res.added {
+				j.ID = res.id
 				existing = append(existing, c*addChunk+i)
+				continue
+			}
+			j.AddedAt = r.now
+			if due := dueTime(j.Options, r.now); due.After(r.now) {
+				j.State, j.DueAt = StateDelayed, due
 			}
 		}
 	}
@@ -169,6 +151,27 @@ func (q *Queue) AddBulk(ctx context.Context, jobs []NewJob) ([]*Job, error) {
 	return out, nil
 }
 
+// prepare validates a new job and returns what the add script takes and the
+// job as it will be stored.
+func (q *Queue) prepare(nj NewJob) (addJob, *Job, error) {
+	opts, err := resolve(nj.Options)
+	if err == nil {
+		err = validName(nj.Name)
+	}
+	if err != nil {
+		return addJob{}, nil, err
+	}
+	tail, err := recordTail(nj.Name, opts, nj.Data)
+	if err != nil {
+		return addJob{}, nil, err
+	}
+	a := addJob{id: opts.ID, tail: tail, priority: opts.Priority, due: dueArg(opts), dedupKey: opts.DedupKey}
+	if a.id == "" {
+		a.id, a.generated = newJobID(), true
+	}
+	return a, &Job{ID: a.id, Queue: q.name, Name: nj.Name, Data: nj.Data, Options: opts, State: StateWaiting}, nil
+}
+
 // Defaults for job options, the seed's policy: 3 retries (4 attempts) spaced
 // 2 s, 4 s, 8 s; completed jobs removed, failed jobs kept.
 const (
@@ -179,11 +182,12 @@ const (
 // resolve validates opts and fills in defaults, so that what is stored with a
 // job is what will happen to it, whatever later defaults become.
 func resolve(o JobOptions) (JobOptions, error) {
+	if o.ID != "" {
+		if err := validCustomID(o.ID); err != nil {
+			return o, err
+		}
+	}
 	switch {
-	case o.ID != "" && isInteger(o.ID):
-		return o, invalidf("custom id %q must not be an integer (generated ids are)", o.ID)
-	case len(o.ID) > 256 || strings.IndexFunc(o.ID, unicode.IsControl) >= 0:
-		return o, invalidf("custom id must be at most 256 bytes without control characters")
 	case o.Priority < 0 || o.Priority > MaxPriority:
 		return o, invalidf("priority %d is outside 0..%d", o.Priority, MaxPriority)
 	case o.Delay < 0:
@@ -241,35 +245,11 @@ func resolveRetention(r, def Retention) (Retention, error) {
 	return r, nil
 }
 
-// spec renders a retention for the ack script.
-func (r Retention) spec() string {
-	if r.Policy == RetainRemove {
-		return "r"
-	}
-	return "k:" + strconv.Itoa(r.Count) + ":" + strconv.FormatInt(r.Age.Milliseconds(), 10)
-}
-
 func validName(name string) error {
 	if name == "" || len(name) > 200 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return invalidf("job name %q must be 1 to 200 bytes without control characters", name)
 	}
 	return nil
-}
-
-// newEpoch offers a queue epoch: four random lowercase letters and digits.
-func newEpoch() string {
-	const alphabet = "abcdefghijkmnpqrstuvwxyz23456789"
-	b := make([]byte, 4)
-	rand.Read(b)
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return string(b)
-}
-
-func isInteger(s string) bool {
-	_, err := strconv.ParseUint(s, 10, 64)
-	return err == nil
 }
 
 func dueArg(o JobOptions) string {
@@ -291,31 +271,3 @@ func dueTime(o JobOptions, now time.Time) time.Time {
 	}
 	return now
 }
-
-// Reply helpers: Lua replies arrive as int64, string or nil.
-
-func str(v any) string {
-	s, _ := v.(string)
-	return s
-}
-
-func num(v any) int64 {
-	switch v := v.(type) {
-	case int64:
-		return v
-	case string:
-		n, _ := strconv.ParseInt(v, 10, 64)
-		return n
-	}
-	return 0
-}
-
-func msTime(v any) time.Time {
-	n := num(v)
-	if n <= 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(n).UTC()
-}
-
-var errReply = errors.New("unexpected reply from Redis")

@@ -2,18 +2,92 @@ package queue
 
 import (
 	"context"
+	"crypto/rand"
 	"embed"
 	"errors"
+	"fmt"
+	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
+// The contract between Go and the Lua scripts:
+//
+//   - KEYS are the queue's keys in keyNames order, then, for scripts that
+//     remember their reply, the key under which they remember it. The Lua
+//     names of the keys (kMeta, kData, ..., kReq) are generated from
+//     keyNames, so the order is written once.
+//   - ARGV[1] is the lifecycle stream's cap (0: no events), ARGV[2] the
+//     call's request id ("" when the script does not remember replies), and
+//     each script's own arguments follow from ARGV[3]; its typed wrapper in
+//     calls.go documents them.
+//   - Every script answers one string in the wire format (wire.go), decoded
+//     by its wrapper into a struct.
+
+// keyPart names one of a queue's keys. The order is the order of KEYS.
+type keyPart int
+
+const (
+	kMeta      keyPart = iota // HASH paused, resumed_at, lifetime totals
+	kData                     // HASH "<job id>|<letter>" fields: see lua/common.lua
+	kWaiting                  // ZSET ready jobs: priority × 2^43 + ready time (ms)
+	kDelayed                  // ZSET jobs due later: due time (ms)
+	kActive                   // ZSET leased jobs: lease expiry (ms)
+	kCompleted                // ZSET finish time (ms)
+	kFailed                   // ZSET finish time (ms)
+	kDedup                    // HASH dedup key -> job id
+	kEvents                   // STREAM lifecycle events
+	kMarker                   // LIST at most one element; idle workers block on it
+	numKeys
+)
+
+var keyNames = [numKeys]string{
+	kMeta: "meta", kData: "data", kWaiting: "waiting", kDelayed: "delayed", kActive: "active",
+	kCompleted: "completed", kFailed: "failed", kDedup: "dedup", kEvents: "events", kMarker: "marker",
+}
+
+// requestTTL is how long a script's remembered reply outlives the call: far
+// longer than a client's retries of one call (go-redis: 3 retries, each
+// within its read timeout) and a worker's own retries of a batch.
+const requestTTL = time.Minute
+
 //go:embed lua/*.lua
 var luaFiles embed.FS
 
+// luaPrelude declares the keys and the common ARGV for every script,
+// generated from keyNames.
+var luaPrelude = func() string {
+	var b strings.Builder
+	b.WriteString("-- generated from keyNames in scripts.go\n")
+	for i, name := range keyNames {
+		fmt.Fprintf(&b, "local k%s = KEYS[%d]\n", strings.ToUpper(name[:1])+name[1:], i+1)
+	}
+	fmt.Fprintf(&b, "local kReq = KEYS[%d]\n", numKeys+1)
+	fmt.Fprintf(&b, "local eventsMax, requestID, requestTTL = tonumber(ARGV[1]), ARGV[2], %d\n", requestTTL.Milliseconds())
+	return b.String()
+}()
+
+// script is one embedded Lua script: the prelude, common.lua, then its file.
+type script struct {
+	name string
+	*redis.Script
+}
+
+func loadScript(name string) script {
+	common, err := luaFiles.ReadFile("lua/common.lua")
+	if err != nil {
+		panic(err)
+	}
+	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
+	if err != nil {
+		panic(err)
+	}
+	return script{name: name, Script: redis.NewScript(luaPrelude + string(common) + "\n" + string(body))}
+}
+
 // Every state change is one Lua script, so a crash between two commands never
-// leaves a job in two states or in none. Each script is common.lua followed by
-// its own file.
+// leaves a job in two states or in none.
 var (
 	scriptAdd      = loadScript("add")
 	scriptFetch    = loadScript("fetch")
@@ -32,51 +106,71 @@ var (
 	scriptClean    = loadScript("clean")
 )
 
-func loadScript(name string) *redis.Script {
-	common, err := luaFiles.ReadFile("lua/common.lua")
-	if err != nil {
-		panic(err)
-	}
-	body, err := luaFiles.ReadFile("lua/" + name + ".lua")
-	if err != nil {
-		panic(err)
-	}
-	return redis.NewScript(string(common) + "\n" + string(body))
+// request makes a script call safe to run twice. A client that loses a reply
+// retries the call (go-redis does so by itself); the script then finds its
+// reply remembered under the request's key and returns it instead of acting
+// again. A zero request means the script is idempotent by nature.
+type request struct {
+	id  string // unique to the call; the same on every retry of it
+	key string // where the reply is remembered
 }
 
-// run runs a script with the queue's keys; ARGV[1] is the events cap.
-func (q *Queue) run(ctx context.Context, s *redis.Script, args ...any) *redis.Cmd {
-	argv := make([]any, 0, len(args)+1)
-	argv = append(argv, q.eventsMax)
-	argv = append(argv, args...)
-	return s.Run(ctx, q.rdb, q.keys, argv...)
+// newRequest returns a request remembered under a key of its own.
+func (q *Queue) newRequest() request {
+	id := newRequestID()
+	return request{id: id, key: q.base + "req:" + id}
 }
 
-// runPipelined runs one script once per argument list in a single round trip.
-// Calls refused with NOSCRIPT (the server lost its script cache) were not
-// executed and are run again one by one, which loads the script.
-func (q *Queue) runPipelined(ctx context.Context, s *redis.Script, argLists [][]any) ([]*redis.Cmd, error) {
+func newRequestID() string { return rand.Text() }
+
+// callArgs assembles the KEYS and ARGV of one call.
+func (q *Queue) callArgs(req request, args []any) ([]string, []any) {
+	keys := q.keys[:numKeys:numKeys]
+	if req.key != "" {
+		keys = append(keys, req.key)
+	}
+	argv := make([]any, 0, 2+len(args))
+	argv = append(argv, q.eventsMax, req.id)
+	return keys, append(argv, args...)
+}
+
+// call runs s once and returns its reply. A server that lost its script
+// cache (NOSCRIPT) gets the script's source, which reloads it.
+func (q *Queue) call(ctx context.Context, s script, req request, args ...any) (string, error) {
+	keys, argv := q.callArgs(req, args)
+	reply, err := s.EvalSha(ctx, q.rdb, keys, argv...).Text()
+	if err != nil && isNoScript(err) {
+		reply, err = s.Eval(ctx, q.rdb, keys, argv...).Text()
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", s.name, err)
+	}
+	return reply, nil
+}
+
+// callPipelined runs s once per argument list in one round trip, each list
+// a request of its own. Calls refused with NOSCRIPT were not run and are run
+// again one by one, which reloads the script.
+func (q *Queue) callPipelined(ctx context.Context, s script, reqs []request, argLists [][]any) ([]string, error) {
 	cmds := make([]*redis.Cmd, len(argLists))
 	pipe := q.rdb.Pipeline()
 	for i, args := range argLists {
-		argv := append([]any{q.eventsMax}, args...)
-		cmds[i] = s.EvalSha(ctx, pipe, q.keys, argv...)
+		keys, argv := q.callArgs(reqs[i], args)
+		cmds[i] = s.EvalSha(ctx, pipe, keys, argv...)
 	}
-	_, err := pipe.Exec(ctx)
-	if err == nil {
-		return cmds, nil
-	}
+	pipe.Exec(ctx)
+	out := make([]string, len(cmds))
 	for i, cmd := range cmds {
-		if e := cmd.Err(); e != nil && isNoScript(e) {
-			cmds[i] = q.run(ctx, s, argLists[i]...)
+		reply, err := cmd.Text()
+		if err != nil && isNoScript(err) {
+			reply, err = q.call(ctx, s, reqs[i], argLists[i]...)
 		}
-	}
-	for _, cmd := range cmds {
-		if e := cmd.Err(); e != nil {
-			return cmds, e
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.name, err)
 		}
+		out[i] = reply
 	}
-	return cmds, nil
+	return out, nil
 }
 
 func isNoScript(err error) bool {

@@ -61,11 +61,12 @@ func (a *API) jobEventsOp() huma.Operation {
 }
 
 // jobEventsInput's pattern matches what Jobs.Events takes: "$" (from now
-// on) or a Redis stream id ("1732665278123-0", or just its milliseconds).
-// Anything else is a 422 before the stream starts.
+// on), an event id ("1732665278123-0-3"), a stream entry id
+// ("1732665278123-0") or a time in ms (events from then on; "0" replays all
+// the capped stream holds). Anything else is a 422 before the stream starts.
 type jobEventsInput struct {
-	LastEventID string `header:"Last-Event-ID" pattern:"^(\\$|[0-9]+(-[0-9]+)?)$" doc:"Resume after this stream id; EventSource sends it on reconnect."`
-	After       string `query:"after" pattern:"^(\\$|[0-9]+(-[0-9]+)?)$" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins. 0 replays what the capped stream holds."`
+	LastEventID string `header:"Last-Event-ID" pattern:"^(\\$|[0-9]+(-[0-9]+(-[0-9]+)?)?)$" doc:"Resume after this event id; EventSource sends it on reconnect."`
+	After       string `query:"after" pattern:"^(\\$|[0-9]+(-[0-9]+(-[0-9]+)?)?)$" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins. 0 replays what the capped stream holds."`
 }
 
 func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResponse, error) {

@@ -1,68 +1,137 @@
--- ack records the outcome of jobs a worker ran. An outcome is applied only if
--- the job is still leased to that delivery (token = its delivery number and it
--- is active); otherwise the worker lost the job (its lease expired and it was
--- handed to another worker, or it was handed back) and the outcome is dropped.
--- ARGV: eventsMax, then per job 7: id, token, outcome, retention or delay, result, error,
--- and '1' when the job has a dedup key.
---   outcome 'c' completed: retention 'r' (remove) or 'k:<count>:<ageMs>', result JSON or ''
---   outcome 'f' failed: retention as above, error message
---   outcome 'r' retry: delay ms, error message
--- A job whose cancellation was requested fails instead of retrying.
--- Returns the ids whose outcome was dropped.
+-- ack records the outcomes of jobs a worker ran, a batch at a time. An
+-- outcome counts only if the job is still leased to the delivery that ran
+-- it (its lease expired and it went elsewhere, or it was handed back: the
+-- outcome is dropped). A job whose cancellation was requested fails instead
+-- of retrying and counts as cancelled.
+-- Remembers its reply under the worker's ack key: a retried batch is
+-- recorded once and answered as the first time.
+-- ARGV from 3, per outcome 6 fields: id, delivery, kind ('c' completed, 'f'
+-- failed, 'r' retry), flags (sum of 1 the job has a dedup key, 2 a priority,
+-- 4 progress, 8 a history), spec (retention spec for c and f, delay in ms for
+-- r), text (result JSON for c when kept, else the error message).
+-- Reply: the 1-based positions of outcomes dropped.
+local prev = remembered()
+if prev then return prev end
+local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
-local completed, failed = 0, 0
-local lost = {}
-for i = 2, #ARGV, 7 do
-  local id, token, outcome, spec, payload, msg = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5]
-  local noDedup = ARGV[i + 6] ~= '1'
-  local v = redis.call('HMGET', kData, id .. '|u', id .. '|c')
-  local d, f, s, t
-  if v[1] then
-    d, f, s, t = string.match(v[1], '^(%d+),(%d+),(%d+),(%d+)$')
-    d, f, s, t = tonumber(d), tonumber(f), tonumber(s), tonumber(t)
-  end
-  if d ~= token or redis.call('ZREM', kActive, id) == 0 then
-    lost[#lost + 1] = id
+local n = (#ARGV - 2) / 6
+local hm, zm = {}, {}
+for i = 0, n - 1 do
+  local id = ARGV[3 + i * 6]
+  hm[#hm + 1] = id .. '|u'
+  hm[#hm + 1] = id .. '|c'
+  zm[#zm + 1] = id
+end
+local v = call_many('HMGET', kData, nil, hm)
+local zs = call_many('ZMSCORE', kActive, nil, zm)
+local lost, leased, set, del = {}, {}, {}, {}
+local done, doneA = {}, {}
+local failed, failedA, failedE = {}, {}, {}
+local retried, retriedA, retriedE, retriedD = {}, {}, {}, {}
+local keepC, keepF, specC, specF = {}, {}, {}, {}
+local delayed, waiting, earliest = {}, {}, nil
+local completedN, failedN, cancelledN = 0, 0, 0
+for i = 0, n - 1 do
+  local b = 3 + i * 6
+  local id, token, kind, flags, spec, text =
+    ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4], ARGV[b + 5]
+  local run, cancelFlag = v[2 * i + 1], v[2 * i + 2]
+  local d, f, s, t = parse_run(run)
+  if not run or d ~= token or not zs[i + 1] then
+    lost[#lost + 1] = int(i + 1)
   else
-    if v[2] then
-      redis.call('HDEL', kData, id .. '|c')
-      if outcome == 'r' then
-        outcome = 'f'
+    leased[#leased + 1] = id
+    if cancelFlag then
+      del[#del + 1] = id .. '|c'
+      if kind == 'r' then
+        kind = 'f'
         spec = fail_spec(id)
       end
     end
-    if outcome == 'c' then
-      completed = completed + 1
+    if kind == 'c' then
+      completedN = completedN + 1
+      done[#done + 1] = id
+      doneA[#doneA + 1] = int(f + 1)
+      if has(flags, 1) then drop_dedup(id) end
       if spec == 'r' then
-        delete_job(id, noDedup)
+        del[#del + 1] = id .. '|j'
+        del[#del + 1] = id .. '|u'
+        if has(flags, 2) then del[#del + 1] = id .. '|q' end
+        if has(flags, 4) then del[#del + 1] = id .. '|p' end
+        if has(flags, 8) then del[#del + 1] = id .. '|e' end
       else
-        if not noDedup then drop_dedup(id) end
-        if payload ~= '' then redis.call('HSET', kData, id .. '|r', payload) end
-        keep(kCompleted, id, now, spec)
+        if text ~= '' then
+          set[#set + 1] = id .. '|r'
+          set[#set + 1] = text
+        end
+        keepC[#keepC + 1] = now
+        keepC[#keepC + 1] = id
+        specC[spec] = true
       end
-      emit('e', 'completed', 'id', id, 'a', f + 1)
     else
-      redis.call('HSET', kData, id .. '|u', run_string(d, f + 1, s, t))
-      push_history(id, history_entry(f + 1, msg, now, false))
-      if outcome == 'r' then
+      set[#set + 1] = id .. '|u'
+      set[#set + 1] = format_run(d, f + 1, s, t)
+      push_history(id, history_entry(f + 1, text, now, false))
+      if kind == 'r' then
         local delay = tonumber(spec)
+        retried[#retried + 1] = id
+        retriedA[#retriedA + 1] = int(f + 1)
+        retriedE[#retriedE + 1] = text
         if delay > 0 then
-          make_delayed(id, now + delay)
-          emit('e', 'retrying', 'id', id, 'a', f + 1, 'err', msg, 'due', int(now + delay))
+          delayed[#delayed + 1] = now + delay
+          delayed[#delayed + 1] = id
+          retriedD[#retriedD + 1] = int(now + delay)
+          if not earliest or now + delay < earliest then earliest = now + delay end
         else
-          make_waiting(id, false)
-          wake()
-          emit('e', 'retrying', 'id', id, 'a', f + 1, 'err', msg)
+          local prio = 0
+          if has(flags, 2) then prio = priority(id) end
+          waiting[#waiting + 1] = prio * PRIO + now
+          waiting[#waiting + 1] = id
+          retriedD[#retriedD + 1] = ''
         end
       else
-        failed = failed + 1
-        if not noDedup then drop_dedup(id) end
-        if spec == 'r' then delete_job(id, true) else keep(kFailed, id, now, spec) end
-        emit('e', 'failed', 'id', id, 'a', f + 1, 'err', msg)
+        if cancelFlag then cancelledN = cancelledN + 1 else failedN = failedN + 1 end
+        failed[#failed + 1] = id
+        failedA[#failedA + 1] = int(f + 1)
+        failedE[#failedE + 1] = text
+        if has(flags, 1) then drop_dedup(id) end
+        if spec == 'r' then
+          for _, l in ipairs({ 'j', 'u', 'q', 'p', 'r', 'e', 'c' }) do del[#del + 1] = id .. '|' .. l end
+        else
+          keepF[#keepF + 1] = now
+          keepF[#keepF + 1] = id
+          specF[spec] = true
+        end
       end
     end
   end
 end
-if completed > 0 then redis.call('HINCRBY', kMeta, 'completed_total', completed) end
-if failed > 0 then redis.call('HINCRBY', kMeta, 'failed_total', failed) end
-return lost
+call_many('ZREM', kActive, nil, leased)
+call_many('HSET', kData, nil, set)
+call_many('HDEL', kData, nil, del)
+if #keepC > 0 then
+  call_many('ZADD', kCompleted, nil, keepC)
+  for spec in pairs(specC) do trim(kCompleted, now, spec) end
+end
+if #keepF > 0 then
+  call_many('ZADD', kFailed, nil, keepF)
+  for spec in pairs(specF) do trim(kFailed, now, spec) end
+end
+if #delayed > 0 then
+  call_many('ZADD', kDelayed, nil, delayed)
+  wake_for_delayed(earliest)
+end
+if #waiting > 0 then
+  call_many('ZADD', kWaiting, nil, waiting)
+  wake()
+end
+if completedN > 0 then redis.call('HINCRBY', kMeta, 'completed_total', completedN) end
+if failedN > 0 then redis.call('HINCRBY', kMeta, 'failed_total', failedN) end
+if cancelledN > 0 then redis.call('HINCRBY', kMeta, 'cancelled_total', cancelledN) end
+emit('completed', done, doneA)
+emit('failed', failed, failedA, failedE)
+local anyDue = false
+for _, due in ipairs(retriedD) do if due ~= '' then anyDue = true end end
+if not anyDue then retriedD = nil end
+emit('retrying', retried, retriedA, retriedE, retriedD)
+return remember(pack(lost))

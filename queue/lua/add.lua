@@ -1,48 +1,50 @@
--- add.lua adds jobs. Adding is all-or-nothing per job: a job is in exactly one
--- set (waiting or delayed) with its data, or was not added.
--- Generated ids are "<epoch>-<n>": the queue's epoch is a random tag chosen
--- when its meta hash is created (ARGV[3] offers one), so ids stay unique even
--- if Redis loses its data and the counter starts again. Stores key event
--- idempotency on job ids; a reused id would silently drop an event.
--- ARGV: eventsMax, n, epoch offer, then n times: id ('' = generated), record tail
--- ("<nameLen>;<optsLen>;<name><opts><payload>"), priority, due ('' = now,
--- '+<ms>' = after a delay, '@<unix ms>' = at a time), dedup key ('' = none).
--- Returns the time, then per job: id, 1 when added or 0 when an existing job was returned.
-local n = tonumber(ARGV[2])
+-- add adds jobs. Each job is added whole (its data and one set, waiting or
+-- delayed) or not at all; a job whose custom id exists, or whose dedup key a
+-- live job holds, is not added and that job is answered instead.
+-- Remembers its reply: a retried call adds nothing twice.
+-- ARGV[3] n, then per job 6 fields: id, generated ('1': made by the client,
+-- unique by construction, so not looked up), record tail, priority, due (''
+-- now, '+<ms>' after a delay, '@<unix ms>' at a time), dedup key ('' none).
+-- Reply: now, then per job: '1' added or '0' existing, and the job's id.
+local prev = remembered()
+if prev then return prev end
+local n = tonumber(ARGV[3])
 local now = now_ms()
-redis.call('HSETNX', kMeta, 'epoch', ARGV[3])
-local epoch = redis.call('HGET', kMeta, 'epoch')
-local seq = redis.call('HINCRBY', kMeta, 'seq', n) - n
-local out = { now }
-local ready = false
+local out = { int(now) }
+local data, dedup, waiting, delayed = {}, {}, {}, {}
+local ids, dues, anyDue = {}, {}, false
+local earliest = nil
+local seenID, seenKey = {}, {}
 for i = 0, n - 1 do
-  local b = 4 + i * 5
-  local id, rec, prio, due, dk = ARGV[b], ARGV[b + 1], tonumber(ARGV[b + 2]), ARGV[b + 3], ARGV[b + 4]
-  seq = seq + 1
-  local existing
-  if id == '' then
-    id = epoch .. '-' .. int(seq)
-  elseif redis.call('HEXISTS', kData, id .. '|j') == 1 then
+  local b = 4 + i * 6
+  local id, generated, tail, prio, due, dk = ARGV[b], ARGV[b + 1], ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4], ARGV[b + 5]
+  local existing = nil
+  if seenID[id] then
+    existing = id
+  elseif generated ~= '1' and redis.call('HEXISTS', kData, id .. '|j') == 1 then
     existing = id
   end
   if not existing and dk ~= '' then
-    existing = redis.call('HGET', kDedup, dk)
+    existing = seenKey[dk] or redis.call('HGET', kDedup, dk)
   end
   if existing then
+    out[#out + 1] = '0'
     out[#out + 1] = existing
-    out[#out + 1] = 0
   else
-    local fields = { id .. '|j', int(now) .. ';' .. rec }
+    seenID[id] = true
+    data[#data + 1] = id .. '|j'
+    data[#data + 1] = int(now) .. ';' .. tail
     if prio > 0 then
-      fields[#fields + 1] = id .. '|q'
-      fields[#fields + 1] = prio
+      data[#data + 1] = id .. '|q'
+      data[#data + 1] = int(prio)
     end
     if dk ~= '' then
-      fields[#fields + 1] = id .. '|k'
-      fields[#fields + 1] = dk
-      redis.call('HSET', kDedup, dk, id)
+      seenKey[dk] = id
+      data[#data + 1] = id .. '|k'
+      data[#data + 1] = dk
+      dedup[#dedup + 1] = dk
+      dedup[#dedup + 1] = id
     end
-    redis.call('HSET', kData, unpack(fields))
     local at = now
     local c = string.sub(due, 1, 1)
     if c == '+' then
@@ -50,17 +52,32 @@ for i = 0, n - 1 do
     elseif c == '@' then
       at = tonumber(string.sub(due, 2))
     end
+    ids[#ids + 1] = id
     if at > now then
-      make_delayed(id, at)
-      emit('e', 'added', 'id', id, 'due', int(at))
+      delayed[#delayed + 1] = at
+      delayed[#delayed + 1] = id
+      dues[#dues + 1] = int(at)
+      anyDue = true
+      if not earliest or at < earliest then earliest = at end
     else
-      redis.call('ZADD', kWaiting, prio * PRIO + seq, id)
-      ready = true
-      emit('e', 'added', 'id', id)
+      waiting[#waiting + 1] = prio * PRIO + now
+      waiting[#waiting + 1] = id
+      dues[#dues + 1] = ''
     end
+    out[#out + 1] = '1'
     out[#out + 1] = id
-    out[#out + 1] = 1
   end
 end
-if ready then wake() end
-return out
+call_many('HSET', kData, nil, data)
+call_many('HSET', kDedup, nil, dedup)
+if #waiting > 0 then
+  call_many('ZADD', kWaiting, nil, waiting)
+  wake()
+end
+if #delayed > 0 then
+  call_many('ZADD', kDelayed, nil, delayed)
+  wake_for_delayed(earliest)
+end
+if not anyDue then dues = nil end
+emit('added', ids, nil, nil, dues)
+return remember(pack(out))

@@ -1,25 +1,18 @@
--- common.lua is prepended to every script. Every script receives the same
--- KEYS, all of one queue and all under the queue's hash tag, so Redis Cluster
--- routes them to one slot and every key a script touches is declared.
+-- common.lua follows the generated prelude (scripts.go) in every script.
+-- Every key of one queue carries the queue's hash tag, so Redis Cluster runs
+-- a script on one shard, and every key a script touches is declared.
 --
--- Data layout (field names in the data hash are "<job id>|<letter>"; the
--- suffix is always two bytes, so no two ids can produce the same field):
---   data    HASH  id|j record "<addedAt>;<nameLen>;<optsLen>;<name><opts><payload>"
---                 id|u run state "<deliveries>,<failures>,<stalls>,<startedAt>"
---                 id|q priority (only when > 0)   id|k dedup key (only when set)
---                 id|p progress JSON   id|r result JSON   id|e history JSON array
---                 id|c cancel requested
---   waiting ZSET  score priority*2^43 + arrival sequence
---   delayed ZSET  score due time (ms)       active ZSET score lease expiry (ms)
---   completed, failed ZSET score finish time (ms)
---   meta    HASH  seq, paused, completed_total, failed_total
---   dedup   HASH  dedup key -> job id        events STREAM lifecycle events
---   marker  LIST  at most one element; idle workers block on it (BLPOP)
--- ARGV[1] is always the events stream's max length (0: no events).
-local kMeta, kData, kWaiting, kDelayed, kActive, kCompleted, kFailed, kDedup, kEvents, kMarker =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]
-local eventsMax = tonumber(ARGV[1])
-local PRIO = 8796093022208 -- 2^43: priority 0..1000 times this plus a sequence stays below 2^53
+-- The data hash holds each job as fields "<job id>|<letter>" (the suffix is
+-- always two bytes, so no two ids make the same field):
+--   j record "<addedAt>;<fail retention>;<nameLen>;<optsLen>;<name><opts><payload>"
+--   u run state "<deliveries>,<failures>,<stalls>,<startedAt>"
+--   q priority (only when > 0)    k dedup key (only when set)
+--   p progress JSON    r result JSON    e history JSON array    c cancel requested
+-- Waiting jobs score priority * 2^43 + the time they became ready (ms), so
+-- equal priorities run in the order they became ready; a job handed back
+-- unfinished scores priority * 2^43 and goes first.
+
+local PRIO = 8796093022208 -- 2^43: above any ms time until the year 2248; 1000 * 2^43 + time < 2^53
 
 -- Redis's clock, not the client's, so clients with skewed clocks agree on
 -- due times and leases.
@@ -30,69 +23,105 @@ end
 
 local function int(n) return string.format('%d', n) end
 
-local function emit(...)
-  if eventsMax > 0 then
-    redis.call('XADD', kEvents, 'MAXLEN', '~', eventsMax, '*', ...)
+-- STEP bounds the values handed to one command or one concat: Redis's
+-- unpack takes at most 8000, and miniredis's Lua (eventsd dev) has a stack
+-- of about 5000.
+local STEP = 1000
+
+-- call_many runs cmd on key with args in steps of STEP values (STEP is even,
+-- so field-value and score-member pairs stay whole), after flag when given,
+-- and returns the replies of the steps joined.
+local function call_many(cmd, key, flag, args)
+  local out = {}
+  for i = 1, #args, STEP do
+    local j = math.min(i + STEP - 1, #args)
+    local r
+    if flag then
+      r = redis.call(cmd, key, flag, unpack(args, i, j))
+    else
+      r = redis.call(cmd, key, unpack(args, i, j))
+    end
+    if type(r) == 'table' then
+      for k = 1, #r do out[#out + 1] = r[k] end
+    end
   end
+  return out
 end
 
--- wake lets one idle worker out of its BLPOP. The marker list never holds
--- more than one element; a worker that finds more work than it can take
--- wakes the next one.
-local function wake()
-  if redis.call('LLEN', kMarker) == 0 then
-    redis.call('LPUSH', kMarker, '1')
+-- pack formats a reply: each field "<byte length>:<bytes>". Go: pack, fields.
+local function pack(list)
+  local out, part = {}, {}
+  for i = 1, #list do
+    local s = list[i]
+    part[#part + 1] = #s .. ':' .. s
+    if #part == STEP then
+      out[#out + 1] = table.concat(part)
+      part = {}
+    end
   end
+  out[#out + 1] = table.concat(part)
+  return table.concat(out)
 end
 
-local function get_run(id)
-  local r = redis.call('HGET', kData, id .. '|u')
+local function unpack_fields(s)
+  local out, pos = {}, 1
+  while pos <= #s do
+    local colon = string.find(s, ':', pos, true)
+    local n = tonumber(string.sub(s, pos, colon - 1))
+    out[#out + 1] = string.sub(s, colon + 1, colon + n)
+    pos = colon + n + 1
+  end
+  return out
+end
+
+-- remembered returns the reply this request already got, if the call ran
+-- before (its client lost the reply and retried). remember stores a reply
+-- under the request's key and returns it.
+local function remembered()
+  if not kReq or requestID == '' then return nil end
+  local v = redis.call('GET', kReq)
+  if v and string.sub(v, 1, #requestID + 1) == requestID .. ':' then
+    return string.sub(v, #requestID + 2)
+  end
+  return nil
+end
+
+local function remember(reply)
+  if kReq and requestID ~= '' then
+    redis.call('SET', kReq, requestID .. ':' .. reply, 'PX', requestTTL)
+  end
+  return reply
+end
+
+-- Run state. Go: parseRun, runState.String.
+local function parse_run(r)
   if not r then return 0, 0, 0, 0 end
   local d, f, s, t = string.match(r, '^(%d+),(%d+),(%d+),(%d+)$')
   return tonumber(d), tonumber(f), tonumber(s), tonumber(t)
 end
 
-local function run_string(d, f, s, t)
+local function format_run(d, f, s, t)
   return int(d) .. ',' .. int(f) .. ',' .. int(s) .. ',' .. int(t)
 end
 
-local function priority(id)
-  return tonumber(redis.call('HGET', kData, id .. '|q') or '0')
+-- Record header. Go: recordTail, parseRecord.
+local function record_header(rec)
+  local added, spec, nl, ol, start = string.match(rec, '^(%d+);([^;]*);(%d+);(%d+);()')
+  return tonumber(added), spec, tonumber(nl), tonumber(ol), start
 end
 
-local function next_seq()
-  return redis.call('HINCRBY', kMeta, 'seq', 1)
+-- Retention spec: 'r' removes, 'k:<count>:<age ms>' keeps. Go: Retention.spec, parseSpec.
+local function parse_spec(spec)
+  if spec == 'r' then return true, 0, 0 end
+  local count, age = string.match(spec or '', '^k:(%d+):(%d+)$')
+  return false, tonumber(count) or 0, tonumber(age) or 0
 end
 
--- make_waiting puts a job in the waiting set behind jobs of its priority, or
--- ahead of them when front is true (jobs handed back unfinished).
-local function make_waiting(id, front)
-  local seq = 0
-  if not front then seq = next_seq() end
-  redis.call('ZADD', kWaiting, priority(id) * PRIO + seq, id)
-end
-
-local function make_delayed(id, due)
-  redis.call('ZADD', kDelayed, due, id)
-  -- A job that is now the earliest wakes a worker so it can shorten its wait.
-  local head = redis.call('ZRANGE', kDelayed, 0, 0)
-  if head[1] == id then wake() end
-end
-
-local function drop_dedup(id)
-  local k = redis.call('HGET', kData, id .. '|k')
-  if k then
-    if redis.call('HGET', kDedup, k) == id then redis.call('HDEL', kDedup, k) end
-    redis.call('HDEL', kData, id .. '|k')
-  end
-end
-
--- delete_job removes a job's data; the caller has removed it from its set.
--- noDedup, when true, says the job has no dedup key (the worker knows), which
--- saves a lookup on the hot path.
-local function delete_job(id, noDedup)
-  if not noDedup then drop_dedup(id) end
-  redis.call('HDEL', kData, id .. '|j', id .. '|u', id .. '|q', id .. '|p', id .. '|r', id .. '|e', id .. '|c')
+-- History entry (JSON). Go: historyEntry.
+local function history_entry(attempt, msg, now, stalled)
+  local e = '{"attempt":' .. int(attempt) .. ',"error":' .. cjson.encode(msg) .. ',"at":' .. int(now)
+  if stalled then e = e .. ',"stalled":true' end
+  return e .. '}'
 end
 
 local function push_history(id, entry)
@@ -105,18 +134,81 @@ local function push_history(id, entry)
   redis.call('HSET', kData, id .. '|e', h)
 end
 
-local function history_entry(attempt, msg, now, stalled)
-  local e = '{"attempt":' .. int(attempt) .. ',"error":' .. cjson.encode(msg) .. ',"at":' .. int(now)
-  if stalled then e = e .. ',"stalled":true' end
-  return e .. '}'
+-- emit adds one lifecycle stream entry for a batch of jobs that made the
+-- same transition. Fields: e type; ids newline-separated (ids hold no
+-- control characters); a attempts, comma-separated; err a JSON array of
+-- messages; due comma-separated ms ('' for none); p progress JSON. Go:
+-- parseEntry. Without ids it is about the queue; with an empty list, nothing.
+local function emit(kind, ids, attempts, errs, dues, progress)
+  if eventsMax <= 0 or (ids and #ids == 0) then return end
+  local f = { 'e', kind }
+  if ids and #ids > 0 then
+    f[#f + 1] = 'ids'
+    f[#f + 1] = table.concat(ids, '\n')
+  end
+  if attempts and #attempts > 0 then
+    f[#f + 1] = 'a'
+    f[#f + 1] = table.concat(attempts, ',')
+  end
+  if errs and #errs > 0 then
+    f[#f + 1] = 'err'
+    f[#f + 1] = cjson.encode(errs)
+  end
+  if dues and #dues > 0 then
+    f[#f + 1] = 'due'
+    f[#f + 1] = table.concat(dues, ',')
+  end
+  if progress then
+    f[#f + 1] = 'p'
+    f[#f + 1] = progress
+  end
+  redis.call('XADD', kEvents, 'MAXLEN', '~', eventsMax, '*', unpack(f))
 end
 
--- keep files an ended job in set (completed or failed) under a retention
--- spec: "k:<count>:<ageMs>" (0 = no limit), trimming the oldest past it.
-local function keep(set, id, now, spec)
-  redis.call('ZADD', set, now, id)
-  local count, age = string.match(spec, '^k:(%d+):(%d+)$')
-  count, age = tonumber(count) or 0, tonumber(age) or 0
+-- wake lets one idle worker out of its BLPOP. The marker list never holds
+-- more than one element; a worker that finds more work than it takes wakes
+-- the next one.
+local function wake()
+  if redis.call('LLEN', kMarker) == 0 then
+    redis.call('LPUSH', kMarker, '1')
+  end
+end
+
+local function priority(id)
+  return tonumber(redis.call('HGET', kData, id .. '|q') or '0')
+end
+
+-- make_waiting puts a job in the waiting set, ready since readyAt, or ahead
+-- of its priority when readyAt is 0 (a job handed back unfinished).
+local function make_waiting(id, readyAt)
+  redis.call('ZADD', kWaiting, priority(id) * PRIO + readyAt, id)
+end
+
+-- wake_for_delayed wakes a worker when a job due at due is now the earliest
+-- delayed job, so a waiting worker shortens its wait.
+local function wake_for_delayed(due)
+  local head = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
+  if head[2] and tonumber(head[2]) >= due then wake() end
+end
+
+local function drop_dedup(id)
+  local k = redis.call('HGET', kData, id .. '|k')
+  if k then
+    if redis.call('HGET', kDedup, k) == id then redis.call('HDEL', kDedup, k) end
+    redis.call('HDEL', kData, id .. '|k')
+  end
+end
+
+-- delete_job removes all of a job's data; the caller has taken it out of
+-- its set.
+local function delete_job(id)
+  drop_dedup(id)
+  redis.call('HDEL', kData, id .. '|j', id .. '|u', id .. '|q', id .. '|p', id .. '|r', id .. '|e', id .. '|c')
+end
+
+-- trim applies a retention spec's limits to an ended-jobs set.
+local function trim(set, now, spec)
+  local _, count, age = parse_spec(spec)
   if age > 0 then
     local old = redis.call('ZRANGEBYSCORE', set, '-inf', now - age, 'LIMIT', 0, 1000)
     for _, oid in ipairs(old) do
@@ -127,8 +219,7 @@ local function keep(set, id, now, spec)
   if count > 0 then
     local over = redis.call('ZCARD', set) - count
     if over > 0 then
-      if over > 1000 then over = 1000 end
-      local old = redis.call('ZRANGE', set, 0, over - 1)
+      local old = redis.call('ZRANGE', set, 0, math.min(over, 1000) - 1)
       for _, oid in ipairs(old) do
         redis.call('ZREM', set, oid)
         delete_job(oid)
@@ -137,41 +228,39 @@ local function keep(set, id, now, spec)
   end
 end
 
--- options decodes a job's stored options (rare paths only: the hot paths get
--- what they need from the worker).
-local function options(id)
-  local rec = redis.call('HGET', kData, id .. '|j')
-  if not rec then return {} end
-  local nl, ol, start = string.match(rec, '^%d+;(%d+);(%d+);()')
-  if not start then return {} end
-  local s = start + tonumber(nl)
-  local ok, opts = pcall(cjson.decode, string.sub(rec, s, s + tonumber(ol) - 1))
-  if ok and type(opts) == 'table' then return opts end
-  return {}
-end
-
--- fail_spec is the retention spec for a job failing outside a worker's ack.
+-- fail_spec is the failure retention stored in a job's record.
 local function fail_spec(id)
-  local r = options(id).removeOnFail
-  if type(r) == 'table' and r.policy == 'remove' then return 'r' end
-  local count, age = 0, 0
-  if type(r) == 'table' then
-    count = tonumber(r.count) or 0
-    age = math.floor((tonumber(r.age) or 0) / 1000000)
-  end
-  return 'k:' .. int(count) .. ':' .. int(age)
+  local rec = redis.call('HGET', kData, id .. '|j')
+  if not rec then return 'r' end
+  local _, spec = record_header(rec)
+  return spec or 'k:0:0'
 end
 
--- fail_now ends a job that is in no set as failed with msg.
-local function fail_now(id, now, msg, stalled)
-  local d, f, s, t = get_run(id)
-  push_history(id, history_entry(f + 1, msg, now, stalled))
-  redis.call('HSET', kData, id .. '|u', run_string(d, f + 1, s, t))
-  redis.call('HINCRBY', kMeta, 'failed_total', 1)
+-- end_failed ends a job that is in no set as failed: attempted says whether
+-- the run that ends counts as a failed attempt (a cancelled job that never
+-- ran made none). Returns the attempt number reported.
+local function end_failed(id, now, msg, stalled, attempted, cancelled)
+  local d, f, s, t = parse_run(redis.call('HGET', kData, id .. '|u'))
+  local attempt = f
+  if attempted then
+    attempt = f + 1
+    redis.call('HSET', kData, id .. '|u', format_run(d, f + 1, s, t))
+  end
+  push_history(id, history_entry(attempt, msg, now, stalled))
+  if cancelled then
+    redis.call('HINCRBY', kMeta, 'cancelled_total', 1)
+  else
+    redis.call('HINCRBY', kMeta, 'failed_total', 1)
+  end
   drop_dedup(id)
   local spec = fail_spec(id)
-  if spec == 'r' then delete_job(id) else keep(kFailed, id, now, spec) end
-  emit('e', 'failed', 'id', id, 'a', f + 1, 'err', msg)
+  if spec == 'r' then
+    delete_job(id)
+  else
+    redis.call('ZADD', kFailed, now, id)
+    trim(kFailed, now, spec)
+  end
+  return attempt
 end
 
 -- state_of says which set holds a job, and its score there.

@@ -1,9 +1,9 @@
--- counts snapshots the size of every state and the lifetime totals at one instant.
--- ARGV: eventsMax. Returns waiting, active, delayed, completed, failed,
--- completed_total, failed_total, paused (0/1).
-local m = redis.call('HMGET', kMeta, 'completed_total', 'failed_total', 'paused')
-return {
-  redis.call('ZCARD', kWaiting), redis.call('ZCARD', kActive), redis.call('ZCARD', kDelayed),
-  redis.call('ZCARD', kCompleted), redis.call('ZCARD', kFailed),
-  tonumber(m[1] or '0'), tonumber(m[2] or '0'), m[3] == '1' and 1 or 0,
-}
+-- counts snapshots the size of every state and the lifetime totals at one
+-- instant. Reply: waiting, active, delayed, completed, failed,
+-- completed_total, failed_total, cancelled_total, paused ('1'/'0').
+local m = redis.call('HMGET', kMeta, 'completed_total', 'failed_total', 'cancelled_total', 'paused')
+return pack({
+  int(redis.call('ZCARD', kWaiting)), int(redis.call('ZCARD', kActive)), int(redis.call('ZCARD', kDelayed)),
+  int(redis.call('ZCARD', kCompleted)), int(redis.call('ZCARD', kFailed)),
+  m[1] or '0', m[2] or '0', m[3] or '0', m[4] == '1' and '1' or '0',
+})

@@ -1,19 +1,34 @@
--- extend renews the leases a worker holds (its heartbeat).
--- ARGV: eventsMax, leaseMs, then pairs id, token.
--- Returns two lists: ids whose lease is lost (expired and taken over, or
--- handed back), and ids whose cancellation was requested.
-local lease = tonumber(ARGV[2])
+-- extend renews the leases a worker holds (its heartbeat). Idempotent: a
+-- retried call renews again.
+-- ARGV[3] leaseMs, then pairs id, delivery.
+-- Reply: the number of lost leases, their 1-based pair positions (expired
+-- and taken over, or handed back), then the positions of jobs whose
+-- cancellation was requested.
+local lease = tonumber(ARGV[3])
 local now = now_ms()
-local lost, cancel = {}, {}
-for i = 3, #ARGV, 2 do
-  local id, token = ARGV[i], tonumber(ARGV[i + 1])
-  local v = redis.call('HMGET', kData, id .. '|u', id .. '|c')
-  local d = v[1] and tonumber(string.match(v[1], '^(%d+),'))
-  if d ~= token or not redis.call('ZSCORE', kActive, id) then
-    lost[#lost + 1] = id
+local hm, zm = {}, {}
+for i = 4, #ARGV, 2 do
+  hm[#hm + 1] = ARGV[i] .. '|u'
+  hm[#hm + 1] = ARGV[i] .. '|c'
+  zm[#zm + 1] = ARGV[i]
+end
+if #zm == 0 then return pack({ '0' }) end
+local v = call_many('HMGET', kData, nil, hm)
+local zs = call_many('ZMSCORE', kActive, nil, zm)
+local lost, cancel, z = {}, {}, {}
+for k = 1, #zm do
+  local token = tonumber(ARGV[2 + 2 * k])
+  local d = parse_run(v[2 * k - 1])
+  if not v[2 * k - 1] or d ~= token or not zs[k] then
+    lost[#lost + 1] = int(k)
   else
-    redis.call('ZADD', kActive, 'XX', now + lease, id)
-    if v[2] then cancel[#cancel + 1] = id end
+    z[#z + 1] = now + lease
+    z[#z + 1] = zm[k]
+    if v[2 * k] then cancel[#cancel + 1] = int(k) end
   end
 end
-return { lost, cancel }
+call_many('ZADD', kActive, 'XX', z)
+local out = { int(#lost) }
+for _, k in ipairs(lost) do out[#out + 1] = k end
+for _, k in ipairs(cancel) do out[#out + 1] = k end
+return pack(out)

@@ -1,70 +1,151 @@
--- fetch leases up to count waiting jobs to a worker. First it promotes
--- delayed jobs that are due and hands back jobs whose lease expired (their
--- worker died): a stall does not consume a retry, but past maxStalls the job
--- fails. Leased jobs move to active with a lease until now + leaseMs.
--- ARGV: eventsMax, count, leaseMs, maxStalls.
--- Returns: now, wakeAt (earliest delayed due time or lease expiry; 0 = none),
--- then per job: id, record, run state.
-local count, lease, maxStalls = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local now = now_ms()
-
-local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', now, 'LIMIT', 0, 1000)
-for _, id in ipairs(due) do
-  redis.call('ZREM', kDelayed, id)
-  make_waiting(id, false)
-end
-if #due > 0 then wake() end
-
-local expired = redis.call('ZRANGEBYSCORE', kActive, '-inf', now, 'LIMIT', 0, 100)
-for _, id in ipairs(expired) do
-  redis.call('ZREM', kActive, id)
-  local d, f, s, t = get_run(id)
-  if redis.call('HEXISTS', kData, id .. '|c') == 1 then
-    fail_now(id, now, 'cancelled (its worker was lost)', true)
-  elseif s + 1 > maxStalls then
-    redis.call('HSET', kData, id .. '|u', run_string(d, f, s + 1, t))
-    fail_now(id, now, 'stalled ' .. int(s + 1) .. ' times: its worker was lost each time', true)
-  else
-    redis.call('HSET', kData, id .. '|u', run_string(d, f, s + 1, t))
-    push_history(id, history_entry(f + 1, 'worker lost: lease expired', now, true))
-    make_waiting(id, true)
-    wake()
-    emit('e', 'stalled', 'id', id, 'a', f + 1)
-  end
-end
-
-local out = { now, 0 }
-if count > 0 and redis.call('HGET', kMeta, 'paused') ~= '1' then
-  local popped = redis.call('ZPOPMIN', kWaiting, count)
-  local until_ = now + lease
-  local z = {}
-  for i = 1, #popped, 2 do
-    local id = popped[i]
-    local v = redis.call('HMGET', kData, id .. '|j', id .. '|u')
-    if v[1] then
-      local d, f, s = 0, 0, 0
-      if v[2] then
-        d, f, s = string.match(v[2], '^(%d+),(%d+),(%d+),')
-        d, f, s = tonumber(d), tonumber(f), tonumber(s)
+-- fetch leases up to count waiting jobs to a worker. First it makes due
+-- delayed jobs waiting, and hands back jobs whose lease expired (their worker
+-- was lost): a stall uses no retry, but past maxStalls the job fails. Leased
+-- jobs move to active with a lease until now + leaseMs.
+-- Remembers which jobs it leased under the worker's fetch key: a retried
+-- call returns the same jobs rather than leasing more and losing these.
+-- ARGV[3] count, ARGV[4] leaseMs, ARGV[5] maxStalls.
+-- Reply: now, wakeAt (earliest delayed due time or lease expiry when fewer
+-- than count jobs were leased, else 0), then per job: id, record, run state,
+-- ready time (ms: when it became runnable).
+local function reply_with_records(now, wakeAt, list)
+  -- list: per job id, run, ready
+  local out = { now, wakeAt }
+  if #list > 0 then
+    local hm = {}
+    for i = 1, #list, 3 do hm[#hm + 1] = list[i] .. '|j' end
+    local recs = call_many('HMGET', kData, nil, hm)
+    for i = 1, #list, 3 do
+      local rec = recs[(i + 2) / 3]
+      if rec then
+        out[#out + 1] = list[i]
+        out[#out + 1] = rec
+        out[#out + 1] = list[i + 1]
+        out[#out + 1] = list[i + 2]
       end
-      local run = run_string(d + 1, f, s, now)
-      redis.call('HSET', kData, id .. '|u', run)
-      z[#z + 1] = until_
-      z[#z + 1] = id
-      out[#out + 1] = id
-      out[#out + 1] = v[1]
-      out[#out + 1] = run
-      emit('e', 'active', 'id', id, 'a', f + 1)
     end
   end
-  if #z > 0 then redis.call('ZADD', kActive, unpack(z)) end
-  if #popped == 2 * count and redis.call('ZCARD', kWaiting) > 0 then wake() end
+  return pack(out)
+end
+
+local prev = remembered()
+if prev then
+  local f = unpack_fields(prev)
+  local list = {}
+  for i = 3, #f do list[#list + 1] = f[i] end
+  return reply_with_records(f[1], f[2], list)
+end
+
+local count, lease, maxStalls = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = now_ms()
+
+local dh = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
+if dh[2] and tonumber(dh[2]) <= now then
+  local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1000)
+  local ids, hm = {}, {}
+  for i = 1, #due, 2 do
+    ids[#ids + 1] = due[i]
+    hm[#hm + 1] = due[i] .. '|q'
+  end
+  local prios = call_many('HMGET', kData, nil, hm)
+  local z = {}
+  for i = 1, #ids do
+    z[#z + 1] = tonumber(prios[i] or '0') * PRIO + tonumber(due[2 * i])
+    z[#z + 1] = ids[i]
+  end
+  call_many('ZREM', kDelayed, nil, ids)
+  call_many('ZADD', kWaiting, nil, z)
+  dh = nil
+end
+
+local ah = redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
+if ah[2] and tonumber(ah[2]) <= now then
+  local expired = redis.call('ZRANGEBYSCORE', kActive, '-inf', now, 'LIMIT', 0, 100)
+  local stalled, attempts = {}, {}
+  for _, id in ipairs(expired) do
+    redis.call('ZREM', kActive, id)
+    local v = redis.call('HMGET', kData, id .. '|u', id .. '|c')
+    local d, f, s, t = parse_run(v[1])
+    redis.call('HSET', kData, id .. '|u', format_run(d, f, s + 1, t))
+    if v[2] then
+      local a = end_failed(id, now, 'cancelled (its worker was lost)', true, false, true)
+      emit('failed', { id }, { int(a) }, { 'cancelled (its worker was lost)' })
+    elseif s + 1 > maxStalls then
+      local msg = 'stalled ' .. int(s + 1) .. ' times: its worker was lost each time'
+      local a = end_failed(id, now, msg, true, true, false)
+      emit('failed', { id }, { int(a) }, { msg })
+    else
+      push_history(id, history_entry(f + 1, 'worker lost: lease expired', now, true))
+      make_waiting(id, 0)
+      stalled[#stalled + 1] = id
+      attempts[#attempts + 1] = int(f + 1)
+    end
+  end
+  emit('stalled', stalled, attempts)
+  ah = nil
+end
+
+local list, recs, attempts, ids = {}, {}, {}, {}
+local meta = redis.call('HMGET', kMeta, 'paused', 'resumed_at')
+if count > 0 and meta[1] ~= '1' then
+  local resumedAt = tonumber(meta[2] or '0')
+  local popped = redis.call('ZPOPMIN', kWaiting, count)
+  if #popped > 0 then
+    local hm = {}
+    for i = 1, #popped, 2 do
+      hm[#hm + 1] = popped[i] .. '|j'
+      hm[#hm + 1] = popped[i] .. '|u'
+    end
+    local v = call_many('HMGET', kData, nil, hm)
+    local u, z = {}, {}
+    local until_ = now + lease
+    for i = 1, #popped, 2 do
+      local id, rec = popped[i], v[i]
+      if rec then -- a job without its record cannot run; it is gone
+        local d, f, s = parse_run(v[i + 1])
+        local run = format_run(d + 1, f, s, now)
+        local ready = math.fmod(tonumber(popped[i + 1]), PRIO)
+        if ready < resumedAt then ready = resumedAt end
+        if ready == 0 then ready = now end
+        u[#u + 1] = id .. '|u'
+        u[#u + 1] = run
+        z[#z + 1] = until_
+        z[#z + 1] = id
+        ids[#ids + 1] = id
+        recs[#recs + 1] = rec
+        attempts[#attempts + 1] = int(f + 1)
+        list[#list + 1] = id
+        list[#list + 1] = run
+        list[#list + 1] = int(ready)
+      end
+    end
+    if #ids > 0 then
+      call_many('HSET', kData, nil, u)
+      call_many('ZADD', kActive, nil, z)
+      emit('active', ids, attempts)
+    end
+    if #popped == 2 * count then wake() end -- there may be more: let another worker look
+  end
 end
 
 local wakeAt = 0
-local dh = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
-if dh[2] then wakeAt = tonumber(dh[2]) end
-local ah = redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
-if ah[2] and (wakeAt == 0 or tonumber(ah[2]) < wakeAt) then wakeAt = tonumber(ah[2]) end
-out[2] = wakeAt
-return out
+if #ids < count then
+  dh = dh or redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
+  ah = ah or redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
+  if dh[2] then wakeAt = tonumber(dh[2]) end
+  if ah[2] and (wakeAt == 0 or tonumber(ah[2]) < wakeAt) then wakeAt = tonumber(ah[2]) end
+end
+local out = { int(now), int(wakeAt) }
+if #ids > 0 then
+  for i = 1, #list do out[#out + 1] = list[i] end
+  remember(pack(out))
+  out = { out[1], out[2] }
+  for k = 1, #ids do
+    local i = 3 * k - 2
+    out[#out + 1] = list[i]
+    out[#out + 1] = recs[k]
+    out[#out + 1] = list[i + 1]
+    out[#out + 1] = list[i + 2]
+  end
+end
+return pack(out)

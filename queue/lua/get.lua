@@ -1,14 +1,14 @@
--- get reads jobs. ARGV: eventsMax, then ids.
--- Returns per id: record (false when there is no such job), run state,
--- progress, result, history, state, score; then whether the queue is paused.
-local out = {}
-for i = 2, #ARGV do
+-- get reads jobs. ARGV from 3: ids.
+-- Reply: whether the queue is paused ('1'/'0'), then per id 7 fields:
+-- record ('' when there is no such job), run state, progress, result,
+-- history, state ('' when in no set), score.
+local out = { redis.call('HGET', kMeta, 'paused') == '1' and '1' or '0' }
+for i = 3, #ARGV do
   local id = ARGV[i]
   local v = redis.call('HMGET', kData, id .. '|j', id .. '|u', id .. '|p', id .. '|r', id .. '|e')
   local st, score = state_of(id)
-  for j = 1, 5 do out[#out + 1] = v[j] end
-  out[#out + 1] = st or false
-  out[#out + 1] = score or false
+  for j = 1, 5 do out[#out + 1] = v[j] or '' end
+  out[#out + 1] = st or ''
+  out[#out + 1] = score or ''
 end
-out[#out + 1] = redis.call('HGET', kMeta, 'paused') == '1' and 1 or 0
-return out
+return pack(out)

@@ -1,9 +1,9 @@
 -- list returns the ids in one state's set, a page at a time: waiting in run
--- order, delayed by due time, active by lease, completed and failed newest first.
--- ARGV: eventsMax, state, offset, limit.
-local key = set_key(ARGV[2])
-local offset, limit = tonumber(ARGV[3]), tonumber(ARGV[4])
-if ARGV[2] == 'completed' or ARGV[2] == 'failed' then
-  return redis.call('ZREVRANGE', key, offset, offset + limit - 1)
+-- order, delayed by due time, active by lease, completed and failed newest
+-- first. ARGV[3] state, ARGV[4] first rank, ARGV[5] last rank (integers as
+-- strings: Lua's numbers would round them). Reply: the ids.
+local key = set_key(ARGV[3])
+if ARGV[3] == 'completed' or ARGV[3] == 'failed' then
+  return pack(redis.call('ZREVRANGE', key, ARGV[4], ARGV[5]))
 end
-return redis.call('ZRANGE', key, offset, offset + limit - 1)
+return pack(redis.call('ZRANGE', key, ARGV[4], ARGV[5]))

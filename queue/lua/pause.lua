@@ -1,13 +1,16 @@
--- pause stops (ARGV[2] = '1') or restarts ('0') the handing out of jobs. A
--- paused queue keeps accepting jobs. ARGV: eventsMax, flag.
+-- pause stops (ARGV[3] = '1') or restarts ('0') the handing out of jobs. A
+-- paused queue keeps accepting jobs; on resume its waiting jobs count as
+-- ready from then (for pickup latency). Idempotent: pausing a paused queue
+-- changes nothing. Reply: '1' if the state changed, else '0'.
 local was = redis.call('HGET', kMeta, 'paused') == '1'
-local now = ARGV[2] == '1'
-if was == now then return 0 end
-redis.call('HSET', kMeta, 'paused', ARGV[2])
-if now then
-  emit('e', 'paused')
+local pausing = ARGV[3] == '1'
+if was == pausing then return pack({ '0' }) end
+if pausing then
+  redis.call('HSET', kMeta, 'paused', '1')
+  emit('paused')
 else
+  redis.call('HSET', kMeta, 'paused', '0', 'resumed_at', int(now_ms()))
   wake()
-  emit('e', 'resumed')
+  emit('resumed')
 end
-return 1
+return pack({ '1' })

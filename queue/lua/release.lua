@@ -1,15 +1,17 @@
 -- release hands unfinished jobs back to the front of the waiting set, as a
--- worker shuts down. It consumes no retry and counts no stall.
--- ARGV: eventsMax, then pairs id, token. Returns how many were handed back.
-local n = 0
-for i = 2, #ARGV, 2 do
+-- worker stops. It uses no retry and counts no stall. Idempotent: a job
+-- already handed back is no longer leased to the delivery named.
+-- ARGV from 3: pairs id, delivery. Reply: how many were handed back.
+local n, ids = 0, {}
+for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], tonumber(ARGV[i + 1])
-  local d = get_run(id)
+  local d = parse_run(redis.call('HGET', kData, id .. '|u'))
   if d == token and redis.call('ZREM', kActive, id) == 1 then
-    make_waiting(id, true)
-    emit('e', 'released', 'id', id)
+    make_waiting(id, 0)
+    ids[#ids + 1] = id
     n = n + 1
   end
 end
 if n > 0 then wake() end
-return n
+emit('released', ids)
+return pack({ int(n) })

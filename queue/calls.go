@@ -1,0 +1,170 @@
+package queue
+
+import (
+	"strconv"
+	"time"
+)
+
+// One typed wrapper per script: the arguments it takes (ARGV from 3, after
+// the events cap and the request id that every call sends) and the reply it
+// gives, decoded. The scripts' own comments say what each guarantees.
+
+// add.lua — ARGV per job: id, generated ('1'/'0'), record tail, priority,
+// due (” | '+<ms>' | '@<unix ms>'), dedup key. Remembers its reply.
+type addJob struct {
+	id        string
+	generated bool // made by newJobID: unique, so not looked up
+	tail      string
+	priority  int
+	due       string
+	dedupKey  string
+}
+
+type addReply struct {
+	now  time.Time
+	jobs []addResult // in argument order
+}
+
+type addResult struct {
+	added bool   // false: an existing job (same id or dedup key) was answered
+	id    string // the job answered
+}
+
+func addArgs(jobs []addJob) []any {
+	args := make([]any, 0, 1+6*len(jobs))
+	args = append(args, len(jobs))
+	for _, a := range jobs {
+		gen := "0"
+		if a.generated {
+			gen = "1"
+		}
+		args = append(args, a.id, gen, a.tail, a.priority, a.due, a.dedupKey)
+	}
+	return args
+}
+
+func decodeAdd(reply string) (addReply, error) {
+	f := fields{s: reply}
+	r := addReply{now: f.ms()}
+	for f.more() {
+		added := f.str() == "1"
+		r.jobs = append(r.jobs, addResult{added: added, id: f.str()})
+	}
+	return r, f.done()
+}
+
+// fetch.lua — ARGV: count, lease ms, max stalls. Remembers which jobs it
+// leased under the worker's fetch key.
+type fetchArgs struct {
+	count     int
+	lease     time.Duration
+	maxStalls int
+}
+
+type fetchReply struct {
+	now    time.Time
+	wakeAt time.Time // earliest delayed due time or lease expiry; zero: none, or the batch was full
+	jobs   []fetched
+}
+
+// fetched is one leased job as the script answers it; the strings share the
+// reply's memory.
+type fetched struct {
+	id, record string
+	run        string
+	readyAt    int64 // ms: when it became runnable
+}
+
+func (a fetchArgs) args() []any {
+	return []any{a.count, a.lease.Milliseconds(), a.maxStalls}
+}
+
+func decodeFetch(reply string) (fetchReply, error) {
+	f := fields{s: reply}
+	r := fetchReply{now: f.ms(), wakeAt: f.ms()}
+	for f.more() {
+		r.jobs = append(r.jobs, fetched{id: f.str(), record: f.str(), run: f.str(), readyAt: f.int()})
+	}
+	return r, f.done()
+}
+
+// ack.lua — ARGV per outcome: id, delivery, kind, flags, spec, text (see
+// outcome.args). Remembers its reply under the worker's ack key. Reply: the
+// 1-based positions of the outcomes dropped (no longer leased to them).
+func decodePositions(reply string) ([]int, error) {
+	f := fields{s: reply}
+	var out []int
+	for f.more() {
+		out = append(out, int(f.int()))
+	}
+	return out, f.done()
+}
+
+// extend.lua — ARGV: lease ms, then pairs id, delivery. Idempotent.
+type extendReply struct {
+	lost, cancelled []int // 1-based pair positions
+}
+
+func decodeExtend(reply string) (extendReply, error) {
+	f := fields{s: reply}
+	var r extendReply
+	n := int(f.int())
+	for i := 0; f.more(); i++ {
+		if i < n {
+			r.lost = append(r.lost, int(f.int()))
+		} else {
+			r.cancelled = append(r.cancelled, int(f.int()))
+		}
+	}
+	return r, f.done()
+}
+
+// release.lua — ARGV: pairs id, delivery. Idempotent. Reply: how many
+// were handed back. progress.lua — ARGV: id, delivery, progress JSON;
+// idempotent; reply '1', or '0' when the lease is lost. counts.lua answers
+// nine numbers (decodeCounts). The management scripts (remove, promote,
+// retry, cancel, clean) remember their reply and answer one word or number.
+func decodeOne(reply string) (string, error) {
+	f := fields{s: reply}
+	v := f.str()
+	return v, f.done()
+}
+
+// list.lua — ARGV: state, first rank, last rank. Reply: ids.
+func decodeIDs(reply string) ([]string, error) {
+	f := fields{s: reply}
+	var ids []string
+	for f.more() {
+		ids = append(ids, f.str())
+	}
+	return ids, f.done()
+}
+
+// get.lua — ARGV: ids. Reply: paused, then per id the stored fields.
+type storedJob struct {
+	record, run, progress, result, history string // '' when absent
+	state                                  State
+	score                                  string
+}
+
+func decodeGet(reply string) (paused bool, jobs []storedJob, err error) {
+	f := fields{s: reply}
+	paused = f.str() == "1"
+	for f.more() {
+		jobs = append(jobs, storedJob{record: f.str(), run: f.str(), progress: f.str(), result: f.str(),
+			history: f.str(), state: State(f.str()), score: f.str()})
+	}
+	return paused, jobs, f.done()
+}
+
+func decodeCounts(reply string) (Counts, error) {
+	f := fields{s: reply}
+	c := Counts{Waiting: f.int(), Active: f.int(), Delayed: f.int(), Completed: f.int(), Failed: f.int(),
+		CompletedTotal: f.int(), FailedTotal: f.int(), CancelledTotal: f.int(), IsPaused: f.str() == "1"}
+	if c.IsPaused {
+		c.Paused, c.Waiting = c.Waiting, 0
+	}
+	return c, f.done()
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,354 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// ErrFellBehind ends an event subscription whose consumer could not keep up.
+// Subscribe again from the last event seen to resume.
+var ErrFellBehind = errors.New("queue: event subscriber fell behind")
+
+// ErrStreamClosed ends the subscriptions of an EventStream that stopped.
+var ErrStreamClosed = errors.New("queue: event stream stopped")
+
+// streamBlock bounds one blocking read of the stream: how long a reader
+// whose subscriber has gone may linger.
+const streamBlock = 2 * time.Second
+
+// Events yields the queue's lifecycle events, published by every process,
+// that come after the event id after: "" or "$" for new events only, "0" for
+// every event still kept (the stream is capped), or an Event.ID (or a stream
+// entry id, "<ms>-<seq>"). An id ahead of the stream, as a client may hold
+// after Redis lost data, resumes from new events. It ends when ctx ends or
+// the loop breaks; a malformed id yields ErrInvalidEventID.
+//
+// Each call reads the stream on a connection of its own; an EventStream
+// serves many subscribers with one.
+func (q *Queue) Events(ctx context.Context, after string) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		pos, err := parseAfter(after)
+		if err != nil {
+			yield(Event{}, err)
+			return
+		}
+		last, err := q.lastEntry(ctx)
+		if err != nil {
+			yield(Event{}, err)
+			return
+		}
+		if after == "" || after == "$" || last.before(pos) {
+			pos = last // new events only; or an id ahead of the stream
+		}
+		if !pos.whole {
+			// The rest of a partly seen entry.
+			if pos, err = q.readRange(ctx, pos, pos, yield); err != nil {
+				if !errors.Is(err, errStop) {
+					yield(Event{}, err)
+				}
+				return
+			}
+		}
+		var failing retryDelay
+		for ctx.Err() == nil {
+			res, err := q.rdb.XRead(ctx, &redis.XReadArgs{
+				Streams: []string{q.keys[kEvents], pos.entry()}, Count: 500, Block: streamBlock,
+			}).Result()
+			switch {
+			case errors.Is(err, redis.Nil), ctx.Err() != nil:
+				continue
+			case err != nil:
+				sleep(ctx, failing.next())
+				continue
+			}
+			failing.reset()
+			for _, m := range res[0].Messages {
+				for _, e := range expand(m, pos) {
+					if !yield(e, nil) {
+						return
+					}
+				}
+				pos, _ = parseEventPos(m.ID)
+			}
+		}
+	}
+}
+
+// errStop says a consumer broke its loop.
+var errStop = errors.New("stop")
+
+// readRange yields the events after pos in the entries from pos's entry to
+// until's, and returns the position after the last entry read.
+func (q *Queue) readRange(ctx context.Context, pos, until eventPos, yield func(Event, error) bool) (eventPos, error) {
+	for {
+		msgs, err := q.rdb.XRangeN(ctx, q.keys[kEvents], pos.entry(), until.entry(), 500).Result()
+		if err != nil {
+			return pos, err
+		}
+		start := pos
+		for _, m := range msgs {
+			for _, e := range expand(m, pos) {
+				if !yield(e, nil) {
+					return pos, errStop
+				}
+			}
+			pos, _ = parseEventPos(m.ID)
+		}
+		if len(msgs) < 500 || pos == start {
+			pos.whole = true
+			if pos.cmpEntry(until) > 0 {
+				pos = until
+			}
+			return pos, nil
+		}
+	}
+}
+
+func parseAfter(after string) (eventPos, error) {
+	if after == "" || after == "$" {
+		return eventPos{whole: true}, nil
+	}
+	return parseEventPos(after)
+}
+
+// before reports whether p comes before q in the stream.
+func (p eventPos) before(q eventPos) bool {
+	switch c := p.cmpEntry(q); {
+	case c != 0:
+		return c > 0
+	case p.whole:
+		return false
+	case q.whole:
+		return true
+	}
+	return p.i < q.i
+}
+
+// lastEntry is the position after the stream's newest entry ("0" when empty).
+func (q *Queue) lastEntry(ctx context.Context) (eventPos, error) {
+	msgs, err := q.rdb.XRevRangeN(ctx, q.keys[kEvents], "+", "-", 1).Result()
+	if err != nil {
+		return eventPos{}, err
+	}
+	if len(msgs) == 0 {
+		return eventPos{whole: true}, nil
+	}
+	return parseEventPos(msgs[0].ID)
+}
+
+// EventStream reads a queue's lifecycle stream once for all its subscribers
+// in a process, on one connection: for a server with many SSE clients. Run
+// it for as long as subscribers may come; it reads only while there are
+// some. Subscribe's subscriptions end with ErrStreamClosed when Run returns.
+type EventStream struct {
+	q *Queue
+
+	mu      sync.Mutex
+	subs    map[*subscriber]struct{}
+	live    bool     // the reader is reading; last is where it has read to
+	last    eventPos // valid while live
+	stopped bool
+	wake    chan struct{} // a first subscriber came
+}
+
+type subscriber struct {
+	ch    chan []redis.XMessage // batches of entries read after start
+	start chan eventPos         // where the live feed begins for it
+	err   error                 // why ch was closed
+}
+
+// NewEventStream returns an EventStream on q. Call Run to start it.
+func (q *Queue) NewEventStream() *EventStream {
+	return &EventStream{q: q, subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1)}
+}
+
+// Run reads the stream while there are subscribers, until ctx ends; then it
+// ends every subscription and returns nil.
+func (s *EventStream) Run(ctx context.Context) error {
+	defer s.closeAll()
+	var failing retryDelay
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		idle := len(s.subs) == 0
+		if idle {
+			s.live = false
+		}
+		live, last := s.live, s.last
+		s.mu.Unlock()
+		if idle {
+			select {
+			case <-ctx.Done():
+			case <-s.wake:
+			}
+			continue
+		}
+		if !live {
+			// A first subscriber since idle: start from the stream's end.
+			pos, err := s.q.lastEntry(ctx)
+			if err != nil {
+				sleep(ctx, failing.next())
+				continue
+			}
+			s.mu.Lock()
+			s.live, s.last = true, pos
+			for sub := range s.subs {
+				sub.start <- pos
+			}
+			s.mu.Unlock()
+			last = pos
+		}
+		res, err := s.q.rdb.XRead(ctx, &redis.XReadArgs{
+			Streams: []string{s.q.keys[kEvents], last.entry()}, Count: 500, Block: streamBlock,
+		}).Result()
+		switch {
+		case errors.Is(err, redis.Nil), ctx.Err() != nil:
+			continue
+		case err != nil:
+			sleep(ctx, failing.next())
+			continue
+		}
+		failing.reset()
+		msgs := res[0].Messages
+		if len(msgs) == 0 {
+			continue
+		}
+		next, _ := parseEventPos(msgs[len(msgs)-1].ID)
+		s.mu.Lock()
+		s.last = next
+		for sub := range s.subs {
+			select {
+			case sub.ch <- msgs:
+			default:
+				s.dropLocked(sub, ErrFellBehind)
+			}
+		}
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+func (s *EventStream) closeAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	for sub := range s.subs {
+		s.dropLocked(sub, ErrStreamClosed)
+	}
+}
+
+func (s *EventStream) dropLocked(sub *subscriber, err error) {
+	if _, ok := s.subs[sub]; ok {
+		delete(s.subs, sub)
+		sub.err = err
+		close(sub.ch)
+	}
+}
+
+// join registers a subscriber; its start arrives once the reader is live.
+func (s *EventStream) join() (*subscriber, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil, ErrStreamClosed
+	}
+	sub := &subscriber{ch: make(chan []redis.XMessage, 256), start: make(chan eventPos, 1)}
+	s.subs[sub] = struct{}{}
+	if s.live {
+		sub.start <- s.last
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	return sub, nil
+}
+
+func (s *EventStream) leave(sub *subscriber) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropLocked(sub, nil)
+}
+
+// Subscribe yields events after the event id after, as Queue.Events does,
+// from the shared reader. A subscriber that falls more than 256 batches
+// behind ends with ErrFellBehind.
+func (s *EventStream) Subscribe(ctx context.Context, after string) iter.Seq2[Event, error] {
+	return func(yield func(Event, error) bool) {
+		var pos eventPos
+		if after != "" && after != "$" {
+			p, err := parseEventPos(after)
+			if err != nil {
+				yield(Event{}, err)
+				return
+			}
+			pos = p
+		}
+		sub, err := s.join()
+		if err != nil {
+			yield(Event{}, err)
+			return
+		}
+		defer s.leave(sub)
+		var live eventPos
+		select {
+		case <-ctx.Done():
+			return
+		case live = <-sub.start:
+		case <-sub.ch: // closed before it started
+			if sub.err != nil {
+				yield(Event{}, sub.err)
+			}
+			return
+		}
+		switch {
+		case after == "" || after == "$":
+			pos = live
+		case live.before(pos):
+			// Past where the shared reader starts: fine while the id is in
+			// the stream; an id ahead of the stream (Redis lost data since
+			// the client saw it) resumes from new events.
+			last, err := s.q.lastEntry(ctx)
+			if err != nil {
+				yield(Event{}, err)
+				return
+			}
+			if last.before(pos) {
+				pos = live
+			}
+		case pos.before(live):
+			var err error
+			if pos, err = s.q.readRange(ctx, pos, live, yield); err != nil {
+				if !errors.Is(err, errStop) {
+					yield(Event{}, err)
+				}
+				return
+			}
+		}
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case msgs, ok := <-sub.ch:
+				if !ok {
+					if sub.err != nil {
+						yield(Event{}, sub.err)
+					}
+					return
+				}
+				for _, m := range msgs {
+					for _, e := range expand(m, pos) {
+						if !yield(e, nil) {
+							return
+						}
+					}
+					pos, _ = parseEventPos(m.ID)
+				}
+			}
+		}
+	}
+}
