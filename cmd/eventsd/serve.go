@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"log/slog"
 	"net"
 	"net/http"
@@ -57,7 +58,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	metrics.NewDepth(reg, q)
 
 	var wg sync.WaitGroup
-	failed := make(chan error, 4)
+	failed := make(chan error, 8) // one per background part, so none blocks
 	background := func(name string, run func(context.Context) error) (stop func()) {
 		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		done := make(chan struct{})
@@ -95,7 +96,10 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		if err != nil {
 			return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
 		}
-		a := api.New(store, q, producer, api.Config{
+		// One reader of the lifecycle stream serves every SSE client.
+		stream := q.NewEventStream()
+		stops = append(stops, background("event stream", stream.Run))
+		a := api.New(store, sharedEvents{q, stream}, producer, api.Config{
 			Schedules: sched,
 			Checks: []api.Check{
 				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
@@ -133,7 +137,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		jm := metrics.NewJobs(reg)
 		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
-			ShutdownTimeout: cfg.ShutdownTimeout,
+			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
@@ -165,6 +169,26 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	wg.Wait()
 	log.Info("eventsd stopped")
 	return runErr
+}
+
+// workerShutdown maps SHUTDOWN_TIMEOUT to the worker's: 0 means hand
+// running jobs back at once, where the worker's zero means its default.
+func workerShutdown(d time.Duration) time.Duration {
+	if d == 0 {
+		return queue.NoShutdownWait
+	}
+	return d
+}
+
+// sharedEvents is the queue with its lifecycle events read through one
+// EventStream for all subscribers.
+type sharedEvents struct {
+	*queue.Queue
+	stream *queue.EventStream
+}
+
+func (s sharedEvents) Events(ctx context.Context, after string) iter.Seq2[queue.Event, error] {
+	return s.stream.Subscribe(ctx, after)
 }
 
 // connect opens Redis and the event store: in-process ones for dev.

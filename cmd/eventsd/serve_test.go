@@ -7,8 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/config"
 	"github.com/eventsd/eventsd/internal/ferrettest"
 	"github.com/eventsd/eventsd/internal/redistest"
+	"github.com/eventsd/eventsd/queue"
 )
 
 // serveEnv returns the settings of an `eventsd serve` on a Redis of the
@@ -216,4 +218,23 @@ func containsWord(s, w string) bool {
 		}
 	}
 	return false
+}
+
+func TestShutdownTimeoutZeroHandsJobsBackAtOnce(t *testing.T) {
+	t.Parallel()
+	cfg, err := config.Load(nil, func(k string) string {
+		if k == "SHUTDOWN_TIMEOUT" {
+			return "0s"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := workerShutdown(cfg.ShutdownTimeout); got != queue.NoShutdownWait {
+		t.Fatalf("SHUTDOWN_TIMEOUT=0s gives the worker %s, want NoShutdownWait", got)
+	}
+	if got := workerShutdown(30 * time.Second); got != 30*time.Second {
+		t.Fatalf("30s gives %s", got)
+	}
 }

@@ -107,7 +107,8 @@ type Config struct {
 	EventsRetention time.Duration
 
 	// ShutdownTimeout, from SHUTDOWN_TIMEOUT, default 30s, is how long
-	// running jobs may finish after SIGTERM before they are handed back.
+	// running jobs may finish after SIGTERM before they are handed back; 0
+	// hands them back at once.
 	ShutdownTimeout time.Duration
 	// LogLevel, from LOG_LEVEL, default info: debug, info, warn or error.
 	LogLevel slog.Level

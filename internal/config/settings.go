@@ -104,7 +104,7 @@ func settings() []setting {
 		{env: "EVENTS_RETENTION", usage: "events older than this (e.g. 720h) are deleted at cleanup; empty keeps them",
 			parse: func(c *Config, v string) error { return duration(&c.EventsRetention, v, true) }},
 
-		{env: "SHUTDOWN_TIMEOUT", def: "30s", usage: "how long running jobs may finish after SIGTERM",
+		{env: "SHUTDOWN_TIMEOUT", def: "30s", usage: "how long running jobs may finish after SIGTERM; 0 hands them back to the queue at once",
 			parse: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, true) }},
 		{env: "LOG_LEVEL", def: "info", usage: "debug, info, warn or error",
 			parse: func(c *Config, v string) error { return logLevel(&c.LogLevel, v) }},
