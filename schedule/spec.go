@@ -4,24 +4,19 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/robfig/cron/v3"
+	"unicode"
 )
-
-// parser accepts 5-field specs (seconds are 0), 6-field specs with seconds
-// first, and descriptors such as @hourly.
-var parser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
 // neverProbe is the time from which ParseSpec checks that a spec fires at
 // all. It is a fixed leap-year start, so the check does not depend on when it
-// runs: the cron parser looks five years ahead, which covers every February 29.
+// runs: the search looks five years ahead, which covers every February 29.
 var neverProbe = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Spec is a parsed schedule spec. The zero Spec never fires.
 type Spec struct {
 	text  string
 	every time.Duration // set for "@every": slots are multiples of it since the Unix epoch
-	cron  cron.Schedule // set otherwise
+	cron  *cronSpec     // set otherwise
 }
 
 // ParseSpec parses a schedule spec:
@@ -31,15 +26,29 @@ type Spec struct {
 //   - a descriptor: @yearly, @annually, @monthly, @weekly, @daily, @midnight, @hourly;
 //   - an interval: "@every 10s", "@every 1h30m", "@every 200ms".
 //
-// A spec may start with "TZ=Area/City " (or "CRON_TZ=") to run in that time
-// zone instead of the scheduler's Location.
+// The fields are second, minute, hour, day of month (1-31), month (1-12 or
+// jan-dec) and day of week (0-6 or sun-sat), each a list of values, ranges
+// (1-5) and steps (*/15, 10-40/10, 5/15 meaning 5-59/15). As in classic cron,
+// a day matches if it matches the day of month or the day of week when both
+// are restricted ("0 0 0 13 * fri" fires on every 13th and every Friday).
+//
+// A cron spec may start with "TZ=Area/City " (or "CRON_TZ=") to run in that
+// time zone instead of the scheduler's Location. On the days the clocks change
+// it follows classic cron; see fixedTime.
 //
 // Unlike the cron package's own @every, which counts from whenever a process
 // starts and rounds to whole seconds, an interval here is anchored to the Unix
 // epoch (@every 10s fires at :00, :10, :20...), so every process computes the
 // same slots and can agree on who fires each one. It must be a whole number of
-// milliseconds, at least 1ms. A spec that can never fire, such as February 30,
-// is an error.
+// milliseconds, at least 1ms, and takes no time zone.
+//
+// ParseSpec refuses what it could only accept by firing at other times than
+// the spec says: a spec that never fires (February 30), a step larger than
+// its range ("*/61" in seconds, "*/25" in hours), a month that has none of
+// the days listed, and an empty list item. A step that does not divide its
+// field evenly is classic cron's: "*/7" in minutes fires at :00, :07 ... :56
+// and again at :00 (use @every 7m for an even interval).
+// Its errors name the field at fault.
 func ParseSpec(spec string) (Spec, error) {
 	s, err := parseSpec(spec)
 	if err != nil {
@@ -48,43 +57,58 @@ func ParseSpec(spec string) (Spec, error) {
 	return s, nil
 }
 
-func parseSpec(spec string) (s Spec, err error) {
+func parseSpec(spec string) (Spec, error) {
 	text := strings.TrimSpace(spec)
 	if text == "" {
 		return Spec{}, fmt.Errorf("empty")
 	}
-	rest := text
-	if strings.HasPrefix(rest, "TZ=") || strings.HasPrefix(rest, "CRON_TZ=") {
-		// cron v3.0.1 slices past the end of a "TZ=..." with nothing after
-		// it, so check the shape here.
-		zone, after, ok := strings.Cut(rest, " ")
-		if !ok || strings.TrimSpace(after) == "" {
-			return Spec{}, fmt.Errorf("time zone %q is not followed by a schedule", zone)
-		}
-		rest = strings.TrimSpace(after)
+	rest, loc, err := cutZone(text)
+	if err != nil {
+		return Spec{}, err
 	}
 	if d, ok := strings.CutPrefix(rest, "@every"); ok {
+		if loc != nil {
+			return Spec{}, fmt.Errorf("@every counts from the Unix epoch and takes no time zone")
+		}
 		every, err := parseEvery(d)
 		if err != nil {
 			return Spec{}, err
 		}
 		return Spec{text: text, every: every}, nil
 	}
-	defer func() {
-		// The cron parser is third-party code; bad input must come back as
-		// an error, never a panic.
-		if r := recover(); r != nil {
-			s, err = Spec{}, fmt.Errorf("%v", r)
-		}
-	}()
-	sched, err := parser.Parse(text)
+	c, err := parseCron(rest)
 	if err != nil {
 		return Spec{}, err
 	}
-	if sched.Next(neverProbe).IsZero() {
+	c.loc = loc
+	if c.next(neverProbe).IsZero() {
 		return Spec{}, fmt.Errorf("never fires")
 	}
-	return Spec{text: text, cron: sched}, nil
+	return Spec{text: text, cron: c}, nil
+}
+
+// cutZone takes a leading "TZ=Area/City " or "CRON_TZ=Area/City " off text.
+// It returns a nil location if there is none.
+func cutZone(text string) (rest string, loc *time.Location, err error) {
+	zone, ok := strings.CutPrefix(text, "TZ=")
+	if !ok {
+		if zone, ok = strings.CutPrefix(text, "CRON_TZ="); !ok {
+			return text, nil, nil
+		}
+	}
+	if i := strings.IndexFunc(zone, unicode.IsSpace); i >= 0 {
+		zone, rest = zone[:i], strings.TrimSpace(zone[i:])
+	}
+	if zone == "" {
+		return "", nil, fmt.Errorf("TZ= names no time zone")
+	}
+	if rest == "" {
+		return "", nil, fmt.Errorf("time zone %q is not followed by a schedule", zone)
+	}
+	if loc, err = time.LoadLocation(zone); err != nil {
+		return "", nil, err
+	}
+	return rest, loc, nil
 }
 
 func parseEvery(s string) (time.Duration, error) {
@@ -106,8 +130,9 @@ func parseEvery(s string) (time.Duration, error) {
 func (s Spec) String() string { return s.text }
 
 // Next returns the first slot strictly after t. Cron fields are read in t's
-// location unless the spec names its own time zone. Next returns the zero
-// time for the zero Spec, or if no slot falls within five years.
+// location unless the spec names its own time zone; the result is in t's
+// location. Next returns the zero time for the zero Spec, or if no slot falls
+// within about five years.
 func (s Spec) Next(t time.Time) time.Time {
 	switch {
 	case s.every > 0:
@@ -115,7 +140,7 @@ func (s Spec) Next(t time.Time) time.Time {
 		next := (floorDiv(t.UnixMilli(), step) + 1) * step
 		return time.UnixMilli(next).In(t.Location())
 	case s.cron != nil:
-		return s.cron.Next(t)
+		return s.cron.next(t)
 	}
 	return time.Time{}
 }

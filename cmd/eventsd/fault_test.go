@@ -275,7 +275,7 @@ func TestFaultWorkerKilled(t *testing.T) {
 	}
 }
 
-// TestFaultThreeSchedulers runs three eventsd processes with the default
+// TestFaultThreeSchedulers runs three eventsd processes with the seed's
 // 2 s mock-data schedule on one Redis and one store: each slot must fire
 // exactly once across them, with no slot skipped and no job run twice.
 func TestFaultThreeSchedulers(t *testing.T) {
@@ -284,7 +284,8 @@ func TestFaultThreeSchedulers(t *testing.T) {
 	uri := ferrettest.URI(t)
 	var ps []*proc
 	for i := range 3 {
-		ps = append(ps, start(t, fmt.Sprintf("scheduler %d", i+1), "serve", serveEnv(r, uri, nil)))
+		ps = append(ps, start(t, fmt.Sprintf("scheduler %d", i+1), "serve",
+			serveEnv(r, uri, map[string]string{"CRON_MOCK_DATA": "*/2 * * * * *"})))
 	}
 	eventually(t, 60*time.Second, "five cron events", func() (bool, string) {
 		n := len(ps[0].eventsByJob()) // fails the test on a duplicate

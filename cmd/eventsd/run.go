@@ -22,7 +22,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "dev", "serve":
-		cfg, err := config.Load(args, getenv)
+		load := config.Load
+		if cmd == "dev" {
+			load = config.LoadDev
+		}
+		cfg, err := load(args, getenv)
 		if errors.Is(err, flag.ErrHelp) {
 			return usage(stdout)
 		}

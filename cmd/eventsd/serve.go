@@ -75,18 +75,28 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
+	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
 	for _, s := range []struct {
-		name, spec string
-		fn         schedule.Func
+		name, spec, setting string
+		fn                  schedule.Func
 	}{
-		{"mock-data", cfg.CronMockData, tasks.MockData},
-		{"monitor", cfg.CronMonitor, tasks.Monitor},
-		{"event-rate", cfg.CronEventRate, tasks.EventRate},
-		{"cleanup", cfg.CronCleanup, tasks.Cleanup},
+		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
+		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
+		{"event-rate", cfg.CronEventRate, "CRON_EVENT_RATE", tasks.EventRate},
+		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
 	} {
+		if s.spec == "" { // switched off
+			if scheduling {
+				log.Info("schedule off", "schedule", s.name, "setting", s.setting)
+			}
+			continue
+		}
 		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
 			return err
 		}
+	}
+	if scheduling {
+		logSchedules(startCtx, log, sched)
 	}
 
 	var srv *http.Server
@@ -129,7 +139,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		base := "http://" + displayAddr(ln.Addr())
 		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
 	}
-	if cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled {
+	if scheduling {
 		stops = append(stops, background("scheduler", sched.Run))
 	}
 	if cfg.HasRole(config.RoleWorker) {
@@ -145,7 +155,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		stopWorker := background("worker", w.Run)
 		stops = append(stops, stopWorker, stopBatcher)
 	}
-	log.Info("eventsd started", "roles", cfg.Roles, "cron", cfg.CronEnabled && cfg.HasRole(config.RoleScheduler),
+	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)
 
 	var runErr error
@@ -189,6 +199,23 @@ type sharedEvents struct {
 
 func (s sharedEvents) Events(ctx context.Context, after string) iter.Seq2[queue.Event, error] {
 	return s.stream.Subscribe(ctx, after)
+}
+
+// logSchedules logs each schedule with its next run, and its last run by
+// any process if there is one.
+func logSchedules(ctx context.Context, log *slog.Logger, sched *schedule.Scheduler) {
+	infos, err := sched.List(ctx)
+	if err != nil {
+		log.Warn("cannot list the schedules' runs", "err", err)
+		return
+	}
+	for _, i := range infos {
+		attrs := []any{"schedule", i.Name, "spec", i.Spec, "next_run", i.NextRun}
+		if !i.LastRun.IsZero() {
+			attrs = append(attrs, "last_run", i.LastRun)
+		}
+		log.Info("schedule", attrs...)
+	}
 }
 
 // connect opens Redis and the event store: in-process ones for dev.

@@ -60,7 +60,8 @@ func waitJobsDone(t testing.TB, p *proc, ids []string, timeout time.Duration) ma
 func TestServeWithRedisAndMongo(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
-	p := start(t, "serve", "serve", serveEnv(r, ferrettest.URI(t), nil))
+	// serve adds no mock data unless asked.
+	p := start(t, "serve", "serve", serveEnv(r, ferrettest.URI(t), map[string]string{"CRON_MOCK_DATA": "*/2 * * * * *"}))
 
 	status, h := p.health()
 	if status != http.StatusOK || h.Status != "up" || !h.depsAre(map[string]string{"redis": "up", "mongodb": "up"}) {

@@ -86,9 +86,10 @@ type Config struct {
 	// key eventsd writes. Processes that work together share it.
 	QueuePrefix string
 
-	// CronMockData, from CRON_MOCK_DATA, default */2 * * * * *, is when a
-	// process-mock-data job is added. The Cron fields are schedule specs;
-	// see schedule.ParseSpec.
+	// CronMockData, from CRON_MOCK_DATA, default off under serve and
+	// */2 * * * * * under dev, is when a process-mock-data job is added.
+	// The Cron fields are schedule specs (see schedule.ParseSpec), empty
+	// for a schedule switched off with the value off.
 	CronMockData string
 	// CronMonitor, from CRON_MONITOR, default */10 * * * * *, is when queue
 	// counts are logged.
@@ -116,14 +117,25 @@ type Config struct {
 	LogFormat string
 }
 
-// Load reads the settings from getenv and args, the command's flags after
-// its name (for "eventsd serve --port 8080", args is ["--port", "8080"]).
-// An environment variable set to the empty string counts as unset.
+// Load reads the settings of "eventsd serve" from getenv and args, the
+// command's flags after its name (for "eventsd serve --port 8080", args is
+// ["--port", "8080"]). An environment variable set to the empty string
+// counts as unset.
 //
 // Load returns an error naming the first bad setting and its value, like
 // "PORT=99999: must be 1..65535", with secrets masked. For -h or --help it
 // returns an error wrapping flag.ErrHelp, so that the caller can print Usage.
 func Load(args []string, getenv func(string) string) (Config, error) {
+	return load(args, getenv, false)
+}
+
+// LoadDev is Load for "eventsd dev", whose defaults keep the seed's
+// behaviour where serve's differ: a mock-data job every 2 seconds.
+func LoadDev(args []string, getenv func(string) string) (Config, error) {
+	return load(args, getenv, true)
+}
+
+func load(args []string, getenv func(string) string, dev bool) (Config, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -149,6 +161,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 	var c Config
 	for i, s := range all {
 		raw, name := s.def, s.env
+		if dev && s.devDef != "" {
+			raw = s.devDef
+		}
 		if v := getenv(s.env); v != "" {
 			raw = v
 		}

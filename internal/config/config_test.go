@@ -1,10 +1,12 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"log/slog"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +33,7 @@ func TestDefaults(t *testing.T) {
 		CronEnabled:       true,
 		Roles:             []string{"api", "worker", "scheduler"},
 		QueuePrefix:       "eventsd",
-		CronMockData:      "*/2 * * * * *",
+		CronMockData:      "", // off: serve adds no fake events unless asked
 		CronMonitor:       "*/10 * * * * *",
 		CronEventRate:     "0 * * * * *",
 		CronCleanup:       "0 0 0 * * *",
@@ -48,6 +50,64 @@ func TestDefaults(t *testing.T) {
 	}
 	if _, err := Load(nil, nil); err != nil {
 		t.Errorf("Load with a nil getenv: %v", err)
+	}
+
+	// dev differs in one default: the seed's mock-data job every 2 s.
+	dev, err := LoadDev(nil, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.CronMockData = "*/2 * * * * *"
+	if !reflect.DeepEqual(dev, want) {
+		t.Errorf("dev defaults\n got %+v\nwant %+v", dev, want)
+	}
+}
+
+// TestSchedulesOff checks that each schedule is switched off on its own by
+// the value off, under serve and dev alike, and that an empty variable keeps
+// the command's default.
+func TestSchedulesOff(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		args      []string
+		env       map[string]string
+		mock      string // want, serve and dev alike unless devMock is set
+		devMock   string
+		monitor   string
+		eventRate string
+		cleanup   string
+	}{
+		{name: "defaults", mock: "", devMock: "*/2 * * * * *",
+			monitor: "*/10 * * * * *", eventRate: "0 * * * * *", cleanup: "0 0 0 * * *"},
+		{name: "each off", env: map[string]string{"CRON_MOCK_DATA": "off", "CRON_MONITOR": "OFF", "CRON_EVENT_RATE": " Off "},
+			args: []string{"--cron-cleanup=off"}},
+		{name: "mock data asked for", env: map[string]string{"CRON_MOCK_DATA": "*/2 * * * * *", "CRON_CLEANUP": "off"},
+			mock: "*/2 * * * * *", monitor: "*/10 * * * * *", eventRate: "0 * * * * *"},
+		{name: "empty counts as unset", env: map[string]string{"CRON_MOCK_DATA": "", "CRON_MONITOR": ""},
+			mock: "", devMock: "*/2 * * * * *", monitor: "*/10 * * * * *", eventRate: "0 * * * * *", cleanup: "0 0 0 * * *"},
+		{name: "a flag switches one off", args: []string{"--cron-mock-data", "off"}, env: map[string]string{"CRON_MOCK_DATA": "@every 5s"},
+			monitor: "*/10 * * * * *", eventRate: "0 * * * * *", cleanup: "0 0 0 * * *"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			for _, dev := range []bool{false, true} {
+				load, mock := Load, tt.mock
+				if dev {
+					load = LoadDev
+					mock = cmp.Or(tt.devMock, tt.mock)
+				}
+				c, err := load(tt.args, env(tt.env))
+				if err != nil {
+					t.Fatalf("dev %v: %v", dev, err)
+				}
+				got := []string{c.CronMockData, c.CronMonitor, c.CronEventRate, c.CronCleanup}
+				if want := []string{mock, tt.monitor, tt.eventRate, tt.cleanup}; !slices.Equal(got, want) {
+					t.Errorf("dev %v: mock data, monitor, event rate, cleanup = %q, want %q", dev, got, want)
+				}
+			}
+		})
 	}
 }
 
@@ -168,11 +228,17 @@ func TestLoadErrors(t *testing.T) {
 		{"no role", nil, map[string]string{"ROLES": ","}, "ROLES=,: name at least one role"},
 		{"queue prefix braces", nil, map[string]string{"QUEUE_PREFIX": "{q}"}, "QUEUE_PREFIX={q}: must not contain braces or spaces"},
 		{"cron step zero", nil, map[string]string{"CRON_MONITOR": "*/0 * * * * *"},
-			`CRON_MONITOR="*/0 * * * * *": not a schedule: step of range should be a positive number: */0`},
+			`CRON_MONITOR="*/0 * * * * *": not a schedule: second field "*/0": step of range should be a positive number: */0`},
+		{"cron step out of range", nil, map[string]string{"CRON_MONITOR": "*/61 * * * * *"},
+			`CRON_MONITOR="*/61 * * * * *": not a schedule: second field "*/61": step 61 is larger than the 60 values of 0-59`},
+		{"cron uneven step", nil, map[string]string{"CRON_EVENT_RATE": "0 */7 * * * *"},
+			`CRON_EVENT_RATE="0 */7 * * * *": not a schedule: minute field "*/7": step 7 leaves a gap of 4 minutes from 56 to 0, not 7; ` +
+				`list the values, or use @every for an even interval`},
+		{"empty cron flag", []string{"--cron-monitor="}, nil, `--cron-monitor="": must be a schedule spec, or off`},
 		{"cron descriptor", nil, map[string]string{"CRON_CLEANUP": "@sometimes"},
 			"CRON_CLEANUP=@sometimes: not a schedule: unrecognized descriptor: @sometimes"},
-		{"cron never", []string{"--cron-event-rate", "0 0 0 30 2 *"}, nil,
-			`--cron-event-rate="0 0 0 30 2 *": not a schedule: never fires`},
+		{"cron no such day", []string{"--cron-event-rate", "0 0 0 30 2 *"}, nil,
+			`--cron-event-rate="0 0 0 30 2 *": not a schedule: day of month field "30": February has no such day (month field "2")`},
 		{"days are not a duration", nil, map[string]string{"JOBS_RETENTION": "30d"},
 			"JOBS_RETENTION=30d: not a duration; use Go's form, like 90s, 24h or 720h (there is no d unit)"},
 		{"zero jobs retention", nil, map[string]string{"JOBS_RETENTION": "0s"}, "JOBS_RETENTION=0s: must be more than 0"},

@@ -22,6 +22,7 @@ import (
 type setting struct {
 	env    string
 	def    string
+	devDef string // the default of "eventsd dev" where it differs from def
 	usage  string
 	secret bool // never echoed in errors
 	isBool bool // a flag given alone means true
@@ -91,13 +92,15 @@ func settings() []setting {
 		{env: "QUEUE_PREFIX", def: "eventsd", usage: "prefix of every Redis key eventsd writes",
 			parse: func(c *Config, v string) error { return keyPrefix(&c.QueuePrefix, v) }},
 
-		{env: "CRON_MOCK_DATA", def: "*/2 * * * * *", usage: "when to add a process-mock-data job",
+		// Schedules: a spec (see schedule.ParseSpec) or off. serve adds no
+		// fake events unless asked; dev keeps the seed's every 2 s.
+		{env: "CRON_MOCK_DATA", def: off, devDef: "*/2 * * * * *", usage: "when to add a process-mock-data job, or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronMockData, v) }},
-		{env: "CRON_MONITOR", def: "*/10 * * * * *", usage: "when to log queue counts",
+		{env: "CRON_MONITOR", def: "*/10 * * * * *", usage: "when to log queue counts, or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronMonitor, v) }},
-		{env: "CRON_EVENT_RATE", def: "0 * * * * *", usage: "when to log the event rate",
+		{env: "CRON_EVENT_RATE", def: "0 * * * * *", usage: "when to log the event rate, or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronEventRate, v) }},
-		{env: "CRON_CLEANUP", def: "0 0 0 * * *", usage: "when to delete old jobs and events (midnight UTC)",
+		{env: "CRON_CLEANUP", def: "0 0 0 * * *", usage: "when to delete old jobs and events (midnight UTC), or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronCleanup, v) }},
 		{env: "JOBS_RETENTION", def: "24h", usage: "completed and failed jobs older than this are deleted at cleanup",
 			parse: func(c *Config, v string) error { return duration(&c.JobsRetention, v, false) }},
@@ -176,7 +179,19 @@ func logLevel(dst *slog.Level, v string) error {
 	return dst.UnmarshalText([]byte(name))
 }
 
+// off switches a schedule off, in any case.
+const off = "off"
+
+// spec parses a schedule setting: a schedule spec, or off, which leaves dst
+// empty.
 func spec(dst *string, v string) error {
+	switch {
+	case strings.EqualFold(v, off):
+		*dst = ""
+		return nil
+	case v == "":
+		return errors.New("must be a schedule spec, or off")
+	}
 	if _, err := schedule.ParseSpec(v); err != nil {
 		// ParseSpec's message repeats the spec, which the caller shows already.
 		return fmt.Errorf("not a schedule: %w", cmp.Or(errors.Unwrap(err), err))

@@ -15,8 +15,11 @@ func Usage(w io.Writer) error {
 	fmt.Fprintln(tw, "  FLAG\tENV\tDEFAULT\tMEANING")
 	for _, s := range settings() {
 		def := s.def
-		if def == "" {
+		switch {
+		case def == "":
 			def = "-"
+		case s.devDef != "":
+			def += " (dev: " + s.devDef + ")"
 		}
 		fmt.Fprintf(tw, "  --%s\t%s\t%s\t%s\n", s.flag(), s.env, def, s.usage)
 	}

@@ -29,7 +29,7 @@ func TestUsage(t *testing.T) {
 			t.Errorf("Usage does not list --%s", s.flag())
 			continue
 		}
-		for _, want := range []string{s.env, s.def, s.usage} {
+		for _, want := range []string{s.env, s.def, s.devDef, s.usage} {
 			if !strings.Contains(line, want) {
 				t.Errorf("Usage line for %s lacks %q: %q", s.env, want, line)
 			}
@@ -67,6 +67,9 @@ func TestFieldDocs(t *testing.T) {
 				}
 				if !strings.Contains(doc, def) {
 					t.Errorf("the doc comment naming %s does not say %q: %q", s.env, def, doc)
+				}
+				if !strings.Contains(doc, s.devDef) {
+					t.Errorf("the doc comment naming %s does not give dev's default %q: %q", s.env, s.devDef, doc)
 				}
 			}
 		}
