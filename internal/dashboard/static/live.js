@@ -95,6 +95,16 @@ export class Live {
     if (evs.length > maxEventsPerJob) evs.shift();
   }
 
+  /**
+   * start is where the charts begin: 15 minutes ago, or shortly before the
+   * first event seen if that is later, so that a page with little history
+   * does not squeeze it into a sliver; at least a minute.
+   */
+  start(nowSec) {
+    const first = this.since === null ? nowSec : Math.floor(this.since / 1000) - 5;
+    return Math.max(nowSec - windowSeconds + 1, Math.min(first, nowSec - 59));
+  }
+
   /** eventsOf returns the events seen for a job, oldest first. */
   eventsOf(id) {
     return this.jobs.get(id) || [];
@@ -108,14 +118,14 @@ export class Live {
   }
 
   /**
-   * series returns the charts' data for the window ending at nowSec, one
-   * point a second: completed and failed per second, and the median and
-   * maximum pickup latency of the jobs that started in each second (null
-   * where none did).
+   * series returns the charts' data from fromSec (at most the window) to
+   * nowSec, one point a second: completed and failed per second, and the
+   * median and maximum pickup latency of the jobs that started in each
+   * second (null where none did).
    */
-  series(nowSec) {
+  series(nowSec, fromSec = nowSec - windowSeconds + 1) {
     const x = [], completed = [], failed = [], p50 = [], max = [];
-    for (let s = nowSec - windowSeconds + 1; s <= nowSec; s++) {
+    for (let s = Math.max(fromSec, nowSec - windowSeconds + 1); s <= nowSec; s++) {
       x.push(s);
       completed.push(this.completed.get(s) || 0);
       failed.push(this.failed.get(s) || 0);

@@ -71,11 +71,11 @@ function Generate() {
 function Charts() {
   const now = useNow(1000);
   const sec = Math.floor(now / 1000);
-  const d = live.series(sec);
+  const d = live.series(sec, live.start(sec));
   const t = live.totals();
-  const since = live.since ? `since ${dateTime(new Date(Math.max(live.since, now - 900000)).toISOString())}` : 'no events yet';
+  const since = live.since ? `the charts start at ${dateTime(new Date(live.start(sec) * 1000).toISOString())}` : 'no events yet';
   return html`<section aria-labelledby="charts-h">
-    <h2 id="charts-h">Last 15 minutes</h2>
+    <h2 id="charts-h">Throughput and pickup latency, last 15 minutes</h2>
     <p class="hint">Counted in this page from the lifecycle stream (<code>GET /api/jobs/events</code>), which replays what it still holds of the last 15 minutes when the page opens; ${since}.</p>
     <div class="charts">
       <${Chart} id="chart-throughput" title="Jobs finished per second"
