@@ -131,12 +131,12 @@ func contentSecurityPolicy(index []byte) (string, error) {
 
 // notFound writes an RFC 9457 problem, as the API does for any unknown path.
 func notFound(w http.ResponseWriter, p string) {
-	body, _ := json.Marshal(map[string]any{
-		"type":   "about:blank",
-		"title":  http.StatusText(http.StatusNotFound),
-		"status": http.StatusNotFound,
-		"detail": "no file " + p + "; the dashboard is at " + Prefix,
-	})
+	body, _ := json.Marshal(struct {
+		Type   string `json:"type"`
+		Title  string `json:"title"`
+		Status int    `json:"status"`
+		Detail string `json:"detail"`
+	}{"about:blank", http.StatusText(http.StatusNotFound), http.StatusNotFound, "no file " + p + "; the dashboard is at " + Prefix})
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
