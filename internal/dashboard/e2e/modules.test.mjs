@@ -111,6 +111,12 @@ test('live counts finishes per second and measures pickup from when a job became
   assert.deepEqual(s.completed, [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]);
   assert.deepEqual(s.failed, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
   assert.deepEqual(s.p50, [3, null, 5, null, null, null, null, null, null, 1]);
+  const binned = l.series(sec + 9, sec, 5); // the last bin ends now
+  assert.deepEqual(binned.x, [sec, sec + 5]);
+  assert.deepEqual(binned.completed, [1 / 5, 0]);
+  assert.deepEqual(binned.failed, [0, 1 / 5]);
+  assert.deepEqual(binned.p50, [4, 1]);
+  assert.deepEqual(binned.max, [5, 1]);
   assert.deepEqual(l.totals(), { completed: 1, failed: 1, pickups: 3, p50: 3, max: 5 });
   assert.equal(l.paused, false);
   assert.deepEqual(l.eventsOf('a').map((e) => e.type), ['added', 'active', 'retrying', 'active', 'completed']);

@@ -119,27 +119,38 @@ export class Live {
 
   /**
    * series returns the charts' data from fromSec (at most the window) to
-   * nowSec, one point a second: completed and failed per second, and the
-   * median and maximum pickup latency of the jobs that started in each
-   * second (null where none did).
+   * nowSec, in bins of bin seconds: completed and failed per second (the
+   * bin's count over its length), and the median and maximum pickup latency
+   * of the jobs that started in each bin (null where none did). Bins end at
+   * nowSec; x is each bin's first second.
    */
-  series(nowSec, fromSec = nowSec - windowSeconds + 1) {
+  series(nowSec, fromSec = nowSec - windowSeconds + 1, bin = 1) {
     const x = [], completed = [], failed = [], p50 = [], max = [];
-    for (let s = Math.max(fromSec, nowSec - windowSeconds + 1); s <= nowSec; s++) {
-      x.push(s);
-      completed.push(this.completed.get(s) || 0);
-      failed.push(this.failed.get(s) || 0);
-      const l = this.latency.get(s);
-      if (l && l.length > 0) {
-        const sorted = [...l].sort((a, b) => a - b);
-        p50.push(median(sorted));
-        max.push(sorted[sorted.length - 1]);
-      } else {
-        p50.push(null);
-        max.push(null);
+    const from = Math.max(fromSec, nowSec - windowSeconds + 1);
+    const last = nowSec - bin + 1;
+    const first = last - bin * Math.ceil((last - from) / bin);
+    for (let b = first; b <= nowSec; b += bin) {
+      let c = 0, f = 0;
+      const l = [];
+      for (let s = b; s < b + bin && s <= nowSec; s++) {
+        c += this.completed.get(s) || 0;
+        f += this.failed.get(s) || 0;
+        const ls = this.latency.get(s);
+        if (ls) l.push(...ls);
       }
+      x.push(b);
+      completed.push(c / bin);
+      failed.push(f / bin);
+      l.sort((a, b) => a - b);
+      p50.push(l.length ? median(l) : null);
+      max.push(l.length ? l[l.length - 1] : null);
     }
     return { x, completed, failed, p50, max };
+  }
+
+  /** bin is the width of a chart's bins, in seconds, for a span: about 60 to 120 points. */
+  static bin(spanSec) {
+    return spanSec <= 120 ? 1 : spanSec <= 300 ? 5 : 10;
   }
 
   /** totals sums the window: jobs completed and failed, and the latencies' median. */

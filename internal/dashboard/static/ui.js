@@ -157,6 +157,12 @@ export function Dialogs() {
   </dialog>`;
 }
 
+const two = (n) => String(n).padStart(2, '0');
+const clock = (sec) => {
+  const d = new Date(sec * 1000);
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+};
+
 // Charts read their colours from the page's CSS, so they follow light and dark.
 function cssVar(name) {
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -193,7 +199,7 @@ export function Chart({ title, series, data, summary, id }) {
       cursor: { drag: { x: false, y: false } },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, Math.max(max, 1)] } },
       axes: [
-        { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid } },
+        { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid }, values: (u, splits) => splits.map(clock) },
         { stroke: fg, grid: { stroke: grid }, ticks: { stroke: grid }, size: 48 },
       ],
       series: [{}, ...series.map((s) => ({ label: s.label, stroke: cssVar(s.color), width: 2, points: { show: !!s.points, size: 5, fill: cssVar(s.color) }, value: (u, v) => (v == null ? '–' : `${+v.toFixed(2)}${s.unit || ''}`) }))],

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, useNow, Chart, Alert } from '../ui.js';
 import { get, post, capabilities } from '../api.js';
 import { state, live, refreshStats } from '../store.js';
+import { Live } from '../live.js';
 import { dateTime, duration } from '../format.js';
 
 const counts = [
@@ -70,10 +71,12 @@ function Generate() {
 
 function Charts() {
   const now = useNow(1000);
-  const sec = Math.floor(now / 1000);
-  const d = live.series(sec, live.start(sec));
+  const sec = Math.floor(now / 1000) - 1; // the last whole second
+  const start = live.start(sec);
+  const bin = Live.bin(sec - start);
+  const d = live.series(sec, start, bin);
   const t = live.totals();
-  const since = live.since ? `the charts start at ${dateTime(new Date(live.start(sec) * 1000).toISOString())}` : 'no events yet';
+  const since = live.since ? `the charts start at ${dateTime(new Date(start * 1000).toISOString())}${bin > 1 ? `, one point per ${bin} s` : ''}` : 'no events yet';
   return html`<section aria-labelledby="charts-h">
     <h2 id="charts-h">Throughput and pickup latency, last 15 minutes</h2>
     <p class="hint">Counted in this page from the lifecycle stream (<code>GET /api/jobs/events</code>), which replays what it still holds of the last 15 minutes when the page opens; ${since}.</p>
