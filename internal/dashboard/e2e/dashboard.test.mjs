@@ -188,10 +188,18 @@ test('with API_TOKEN set, the page asks for the token once per session', { skip 
     const sw = page.getByRole('switch', { name: 'Queue running' });
     await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
 
+    // Declined: the action fails with the server's words, and the page
+    // stops asking until the user wants to enter a token.
     await sw.click();
     await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alert').getByText('Authorization: Bearer').waitFor();
+    assert.equal(await sw.getAttribute('aria-checked'), 'true');
+
+    await page.getByRole('button', { name: 'Enter token' }).click();
     await dialog.getByLabel('Token').fill('wrong');
     await dialog.getByRole('button', { name: 'Use token' }).click();
+    await sw.click();
     await dialog.getByText('did not accept').waitFor();
     await dialog.getByLabel('Token').fill(token);
     await dialog.getByRole('button', { name: 'Use token' }).click();

@@ -51,8 +51,22 @@ export function authHeaders() {
 // token entered, or null when the user declines.
 let askToken = async () => null;
 let asking = null;
+// declined is set when the user cancels the prompt: the page then stops
+// asking on every refusal (the stream retries on its own) until the user
+// asks to enter a token (askAgain).
+let declined = false;
 export function setTokenPrompt(fn) {
   askToken = fn;
+}
+
+export function tokenDeclined() {
+  return declined;
+}
+
+/** askAgain prompts for a token now, even after a refusal; it resolves true when one was entered. */
+export async function askAgain() {
+  declined = false;
+  return needToken(401, null);
 }
 
 /**
@@ -62,6 +76,7 @@ export function setTokenPrompt(fn) {
  */
 export async function needToken(status, problem) {
   if (status === 403 && !getToken()) return false; // not about a token
+  if (declined) return false;
   const had = getToken();
   let reason = 'This server needs an API token (the API_TOKEN it was started with).';
   if (status === 401 && had) reason = 'The server did not accept that token. Enter the right one.';
@@ -70,7 +85,11 @@ export async function needToken(status, problem) {
     asking = askToken(reason).finally(() => { asking = null; });
   }
   const t = await asking;
-  if (!t) return false;
+  if (!t) {
+    declined = true;
+    for (const fn of tokenListeners) fn(getToken());
+    return false;
+  }
   setToken(t);
   return true;
 }

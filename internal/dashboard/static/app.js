@@ -4,7 +4,7 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, Dialogs, promptToken, Alert } from './ui.js';
-import { getToken, setToken, onTokenChange, setTokenPrompt, post } from './api.js';
+import { getToken, setToken, onTokenChange, setTokenPrompt, tokenDeclined, askAgain, post } from './api.js';
 import { state, startStream, refreshStats, reconnectStream } from './store.js';
 import { Overview } from './views/overview.js';
 import { Jobs } from './views/jobs.js';
@@ -78,11 +78,20 @@ function QueueSwitch() {
   </div>`;
 }
 
+// TokenButton forgets the session's token, or asks for one after the user
+// declined to give it.
 function TokenButton() {
-  const [t, set] = useState(getToken());
-  useEffect(() => onTokenChange(set), []);
-  if (!t) return null;
-  return html`<button type="button" class="link" onClick=${() => { setToken(''); reconnectStream(); }}>Forget token</button>`;
+  const [, bump] = useState(0);
+  useEffect(() => onTokenChange(() => bump((n) => n + 1)), []);
+  if (getToken()) return html`<button type="button" class="link" onClick=${() => { setToken(''); reconnectStream(); }}>Forget token</button>`;
+  if (!tokenDeclined()) return null;
+  const enter = async () => {
+    if (await askAgain()) {
+      reconnectStream();
+      refreshStats();
+    }
+  };
+  return html`<button type="button" class="link" onClick=${enter}>Enter token</button>`;
 }
 
 function App() {

@@ -47,7 +47,7 @@ export function Job({ id }) {
   };
 
   return html`
-    <p class="crumbs"><a href="#/jobs">Jobs</a> / ${j ? html`<a href=${'#/jobs/' + j.state}>${j.state}</a>` : '…'}</p>
+    <p class="crumbs"><a href="#/jobs">Jobs</a>${j && html` / <a href=${'#/jobs/' + j.state}>${j.state}</a>`}</p>
     <h1>Job <code>${id}</code> ${j ? html`<span data-testid="job-state"><${StateBadge} state=${j.state} /></span>` : goneState && html`<span data-testid="job-state"><${StateBadge} state=${goneState} /></span>`}</h1>
     ${res.error && (res.error.status === 404 ? html`<${Gone} error=${res.error} seen=${seen} />` : html`<${Alert} error=${res.error} />`)}
     ${j && html`
