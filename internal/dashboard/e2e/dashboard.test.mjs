@@ -113,6 +113,35 @@ test('counts follow generate-mock live, from the stream, without polling', { ski
   await context.close();
 });
 
+test('events: filter by name, page by cursor, delete behind a confirmation', { skip }, async () => {
+  const name = 'e2e.paged-' + Date.now();
+  for (let i = 0; i < 30; i++) await api(srv.url, 'POST', '/api/events', { name });
+  const { page, context, problems } = await openPage(browser, srv.url);
+  await page.goto(srv.url + '/dashboard/#/events');
+  const rows = page.getByTestId('events-table').locator('tbody tr');
+  await rows.first().waitFor();
+  await page.getByLabel('Name').fill(name);
+  await page.waitForTimeout(1200); // a re-render for the relative times must not undo the typing
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 25));
+  assert.deepEqual(new Set(await rows.locator('td:nth-child(2)').allTextContents()), new Set([name]));
+
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 5));
+  assert.equal(await page.getByRole('link', { name: 'Older →' }).count(), 0);
+  const oldest = await rows.last().locator('td:nth-child(3)').textContent();
+  await rows.last().getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 4));
+  assert.equal((await api(srv.url, 'GET', `/api/events?name=${name}&limit=100`)).items.length, 29);
+  assert.equal((await api(srv.url, 'GET', `/api/events?name=${name}&limit=100`)).items.some((e) => e.id === oldest), false);
+
+  await page.getByRole('link', { name: '← Newer' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 25));
+  noProblems(problems);
+  await context.close();
+});
+
 test('the header switch pauses and resumes the queue', { skip }, async () => {
   const { page, context, problems } = await openPage(browser, srv.url);
   await page.goto(srv.url + '/dashboard/#/jobs');

@@ -1,6 +1,8 @@
 // Events: newest first, a page at a time by cursor, filtered by name and
 // time; an event's page; delete. The first page follows the stream: a
-// completed job has usually just stored an event.
+// completed job has usually just stored an event. Filter inputs are
+// uncontrolled (defaultValue): the page re-renders every second for
+// relative times, which would otherwise undo what the user types.
 import { useState } from 'preact/hooks';
 import { html, useLoad, useNow, Alert, confirmAction } from '../ui.js';
 import { get, del, enc } from '../api.js';
@@ -59,10 +61,10 @@ export function Events({ query }) {
 
   return html`
     <h1>Events</h1>
-    <form class="filters" onSubmit=${filter} aria-label="Filter events">
-      <div><label for="ev-name">Name</label><input id="ev-name" name="name" value=${name} maxlength="200" spellcheck="false" /></div>
-      <div><label for="ev-from">From (your time)</label><input id="ev-from" name="from" type="datetime-local" step="1" value=${localInput(from)} /></div>
-      <div><label for="ev-to">Before (your time)</label><input id="ev-to" name="to" type="datetime-local" step="1" value=${localInput(to)} /></div>
+    <form class="filters" onSubmit=${filter} aria-label="Filter events" key=${[name, from, to].join('|')}>
+      <div><label for="ev-name">Name</label><input id="ev-name" name="name" defaultValue=${name} maxlength="200" spellcheck="false" /></div>
+      <div><label for="ev-from">From (your time)</label><input id="ev-from" name="from" type="datetime-local" step="1" defaultValue=${localInput(from)} /></div>
+      <div><label for="ev-to">Before (your time)</label><input id="ev-to" name="to" type="datetime-local" step="1" defaultValue=${localInput(to)} /></div>
       <div class="filter-actions"><button type="submit" class="primary">Filter</button> <a href="#/events">Clear</a></div>
     </form>
     <${Alert} error=${res.error || error} />

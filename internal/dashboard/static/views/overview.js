@@ -62,7 +62,7 @@ function Generate() {
   };
   return html`<form class="inline" onSubmit=${submit}>
     <label for="mock-count">Mock-data jobs to add</label>
-    <input id="mock-count" name="count" type="number" min="1" max="1000" value="10" required />
+    <input id="mock-count" name="count" type="number" min="1" max="1000" defaultValue="10" required />
     <button type="submit">Add jobs</button>
     <span role="status" class="muted">${msg}</span>
     <${Alert} error=${error} />
