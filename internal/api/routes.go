@@ -11,6 +11,8 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/eventsd/eventsd/internal/dashboard"
 )
 
 // routes registers every endpoint. The operations' documentation sits with
@@ -47,6 +49,10 @@ func (a *API) routes() {
 	a.mux.HandleFunc("GET /api/docs", a.docsPage)
 	a.mux.HandleFunc("GET /api/docs/{$}", a.docsPage)
 	a.mux.Handle("GET /api/docs/", docsAssets())
+
+	// The dashboard, from the API above only; / leads to it.
+	a.mux.Handle("GET "+dashboard.Prefix, dashboard.Handler())
+	a.mux.Handle("GET /{$}", http.RedirectHandler(dashboard.Prefix, http.StatusFound))
 }
 
 // handle registers one huma operation at pattern ("METHOD /path"). It gives

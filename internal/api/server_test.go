@@ -41,7 +41,7 @@ var allRoutes = []string{
 func TestUnknownRouteAndWrongMethod(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	for _, path := range []string{"/", "/api", "/api/nope", "/api/events/1/2", "/api/docs/nope.js", "/api/docs/README.md"} {
+	for _, path := range []string{"/api", "/api/nope", "/api/events/1/2", "/api/docs/nope.js", "/api/docs/README.md"} {
 		wantProblem(t, b.get(t, path), http.StatusNotFound)
 	}
 	for _, tc := range []struct{ method, path, allow string }{

@@ -1,0 +1,284 @@
+// Browser tests of the dashboard against a real `eventsd dev`, in Debian's
+// Chromium. Run: npm ci && npm test (EVENTSD_BIN=path skips the build;
+// DASHBOARD_SCREENSHOT=path saves the README's screenshot).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEventsd, launch, openPage, api, eventually, skipReason } from './harness.mjs';
+
+const reason = skipReason();
+const skip = reason ? reason : false;
+let browser, srv;
+
+before(async () => {
+  if (skip) return;
+  [browser, srv] = await Promise.all([launch(), startEventsd()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await srv?.stop();
+});
+
+const text = (page, testId) => page.getByTestId(testId).textContent();
+const number = async (page, testId) => Number((await text(page, testId)).replace(/[^0-9]/g, ''));
+
+/** noProblems fails with everything the page logged as an error or fetched from elsewhere. */
+function noProblems(problems) {
+  assert.deepEqual(problems, [], 'the page logged errors or left the server');
+}
+
+// The browser logs every non-2xx answer to fetch as a console error, even one
+// the page expects and handles. isStatus excuses one status for one path.
+const isStatus = (status, path) => (m) =>
+  m.text().includes(`status of ${status}`) && (!path || new URL(m.location().url).pathname === path);
+
+test('/ leads to the dashboard, and every view loads without errors, offline', { skip }, async () => {
+  // Something in every state a view lists: completed jobs (as events), a
+  // failed job, a paused one, an event made through the API.
+  await api(srv.url, 'POST', '/api/events/generate-mock', { count: 5 });
+  await api(srv.url, 'POST', '/api/queue/pause');
+  const { jobIds } = await api(srv.url, 'POST', '/api/events/generate-mock', { count: 2 });
+  await api(srv.url, 'POST', `/api/jobs/${jobIds[0]}/cancel`);
+  const ev = await api(srv.url, 'POST', '/api/events', { name: 'e2e.checked' });
+
+  const { page, context, problems } = await openPage(browser, srv.url);
+  await page.goto(srv.url + '/');
+  assert.equal(new URL(page.url()).pathname, '/dashboard/');
+  await page.getByRole('heading', { name: 'Overview' }).waitFor();
+  await eventually(async () => assert.equal(await text(page, 'stream-status'), 'Live'));
+  await eventually(async () => assert.equal(await number(page, 'count-paused'), 1));
+
+  const views = [
+    ['#/jobs/failed', async () => page.getByRole('link', { name: jobIds[0] }).waitFor()],
+    ['#/jobs/paused', async () => page.getByRole('link', { name: jobIds[1] }).waitFor()],
+    ['#/jobs/waiting', async () => page.getByTestId('jobs-table').waitFor()],
+    ['#/jobs/active', async () => page.getByTestId('jobs-table').waitFor()],
+    ['#/jobs/delayed', async () => page.getByText('No delayed jobs').waitFor()],
+    ['#/jobs/completed', async () => page.getByText('No completed jobs').waitFor()],
+    [`#/job/${jobIds[0]}`, async () => page.getByTestId('timeline').getByText('Failed for good').waitFor()],
+    ['#/schedules', async () => page.getByRole('cell', { name: 'Every 2 seconds (UTC)' }).waitFor()],
+    ['#/events', async () => page.getByRole('cell', { name: 'e2e.checked' }).waitFor()],
+    [`#/events/${ev.id}`, async () => page.getByText('none: created through the API').waitFor()],
+    ['#/webhooks', async () => page.getByTestId('webhooks-absent').waitFor()],
+    ['#/', async () => page.getByTestId('event-rate-absent').waitFor()],
+  ];
+  try {
+    for (const [hash, loaded] of views) {
+      await page.goto(srv.url + '/dashboard/' + hash);
+      await loaded();
+      noProblems(problems);
+    }
+  } finally {
+    await api(srv.url, 'POST', '/api/queue/resume');
+    await context.close();
+  }
+});
+
+test('counts follow generate-mock live, from the stream, without polling', { skip }, async () => {
+  const { page, context, problems } = await openPage(browser, srv.url);
+  await page.goto(srv.url + '/dashboard/');
+  await eventually(async () => assert.equal(await text(page, 'stream-status'), 'Live'));
+  await eventually(async () => assert.notEqual(await text(page, 'count-completedTotal'), '–'));
+  const completed = await number(page, 'count-completedTotal');
+  const stored = await number(page, 'count-events');
+
+  // With nothing happening, the page asks nothing: once it has loaded the
+  // counts after the stream's replay of the last 15 minutes, no request for
+  // them goes out while no event arrives.
+  let statsAsked = 0;
+  let lastAsked = Date.now();
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname !== '/api/events/stats') return;
+    statsAsked++;
+    lastAsked = Date.now();
+  });
+  await eventually(() => assert.ok(Date.now() - lastAsked > 1000, 'the page is still loading counts'));
+  statsAsked = 0;
+  await page.waitForTimeout(2500);
+  assert.equal(statsAsked, 0, 'the page polled the counts while nothing happened');
+
+  // A user adds jobs with curl; the open page shows them done without a reload.
+  await page.evaluate(() => { window.notReloaded = true; });
+  await api(srv.url, 'POST', '/api/events/generate-mock', { count: 3 });
+  await eventually(async () => assert.equal(await number(page, 'count-completedTotal'), completed + 3));
+  await eventually(async () => assert.equal(await number(page, 'count-events'), stored + 3));
+  assert.equal(await page.evaluate(() => window.notReloaded), true);
+  assert.ok(statsAsked > 0);
+
+  // And from the page's own form.
+  await page.getByLabel('Mock-data jobs to add').fill('2');
+  await page.getByRole('button', { name: 'Add jobs' }).click();
+  await eventually(async () => assert.equal(await number(page, 'count-completedTotal'), completed + 5));
+  noProblems(problems);
+  await context.close();
+});
+
+test('events: filter by name, page by cursor, delete behind a confirmation', { skip }, async () => {
+  const name = 'e2e.paged-' + Date.now();
+  for (let i = 0; i < 30; i++) await api(srv.url, 'POST', '/api/events', { name });
+  const { page, context, problems } = await openPage(browser, srv.url);
+  await page.goto(srv.url + '/dashboard/#/events');
+  const rows = page.getByTestId('events-table').locator('tbody tr');
+  await rows.first().waitFor();
+  await page.getByLabel('Name').fill(name);
+  await page.waitForTimeout(1200); // a re-render for the relative times must not undo the typing
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 25));
+  assert.deepEqual(new Set(await rows.locator('td:nth-child(2)').allTextContents()), new Set([name]));
+
+  await page.getByRole('link', { name: 'Older →' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 5));
+  assert.equal(await page.getByRole('link', { name: 'Older →' }).count(), 0);
+  const oldest = await rows.last().locator('td:nth-child(3)').textContent();
+  await rows.last().getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 4));
+  assert.equal((await api(srv.url, 'GET', `/api/events?name=${name}&limit=100`)).items.length, 29);
+  assert.equal((await api(srv.url, 'GET', `/api/events?name=${name}&limit=100`)).items.some((e) => e.id === oldest), false);
+
+  await page.getByRole('link', { name: '← Newer' }).click();
+  await eventually(async () => assert.equal(await rows.count(), 25));
+  noProblems(problems);
+  await context.close();
+});
+
+test('the header switch pauses and resumes the queue', { skip }, async () => {
+  const { page, context, problems } = await openPage(browser, srv.url);
+  await page.goto(srv.url + '/dashboard/#/jobs');
+  const sw = page.getByRole('switch', { name: 'Queue running' });
+  await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
+
+  await sw.click();
+  await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'false'));
+  assert.equal(await text(page, 'queue-state'), 'Paused');
+  assert.equal((await api(srv.url, 'GET', '/api/events/stats')).queue.isPaused, true);
+
+  // By keyboard too: the switch takes focus and Space toggles it.
+  await sw.focus();
+  await page.keyboard.press('Space');
+  await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
+  assert.equal(await text(page, 'queue-state'), 'Running');
+  assert.equal((await api(srv.url, 'GET', '/api/events/stats')).queue.isPaused, false);
+  noProblems(problems);
+  await context.close();
+});
+
+test('a failed job is retried from its page and seen completing', { skip }, async () => {
+  // No public route makes a mock-data job fail on its own (the API only
+  // adds well-formed ones). A job cancelled before it runs fails ("cancelled"),
+  // and its retry then runs it. So: pause, add, cancel from the page, resume,
+  // retry from the page.
+  await api(srv.url, 'POST', '/api/queue/pause');
+  const [id] = (await api(srv.url, 'POST', '/api/events/generate-mock', { count: 1 })).jobIds;
+  // The job page reloads the job when it completes; completed jobs are
+  // removed, so that reload is a 404 the page explains.
+  const { page, context, problems } = await openPage(browser, srv.url, { allow: isStatus(404, `/api/jobs/${id}`) });
+  await page.goto(srv.url + '/dashboard/#/jobs');
+  await page.getByLabel('Job id').fill(id);
+  await page.getByRole('button', { name: 'Open job' }).click();
+  const badge = page.getByTestId('job-state');
+  await eventually(async () => assert.equal(await badge.textContent(), 'paused'));
+
+  await page.getByRole('button', { name: 'Cancel job' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: 'Cancel job' }).click();
+  await eventually(async () => assert.equal(await badge.textContent(), 'failed'));
+  await page.getByTestId('timeline').getByText('Failed for good').waitFor();
+
+  await page.getByRole('switch', { name: 'Queue running' }).click();
+  await eventually(async () => assert.equal(await text(page, 'queue-state'), 'Running'));
+  await page.getByRole('button', { name: 'Retry' }).click();
+  await dialog.getByRole('button', { name: 'Retry' }).click();
+  await eventually(async () => assert.equal(await badge.textContent(), 'completed'));
+  const timeline = page.getByTestId('timeline');
+  await timeline.getByText('Retried by hand').waitFor();
+  await timeline.getByText('Completed').waitFor();
+
+  // The server says which event the job stored; the page links to it.
+  await page.getByRole('link', { name: /^Open event / }).click();
+  await page.getByRole('link', { name: id }).waitFor();
+  noProblems(problems);
+  await context.close();
+});
+
+test('with API_TOKEN set, the page asks for the token once per session', { skip }, async () => {
+  const token = 'e2e-token-' + Math.random().toString(36).slice(2);
+  const secured = await startEventsd({ API_TOKEN: token });
+  try {
+    // The server answers 401 until the page has the token: expected.
+    const { page, context, problems } = await openPage(browser, secured.url, { allow: isStatus(401) });
+    await page.goto(secured.url + '/dashboard/');
+    const dialog = page.getByRole('dialog', { name: 'API token' });
+    // Reads may or may not need the token, depending on the server's settings.
+    if (await dialog.isVisible()) {
+      await dialog.getByLabel('Token').fill(token);
+      await dialog.getByRole('button', { name: 'Use token' }).click();
+    }
+    const sw = page.getByRole('switch', { name: 'Queue running' });
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
+
+    // Declined: the action fails with the server's words, and the page
+    // stops asking until the user wants to enter a token.
+    await sw.click();
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('alert').getByText('Authorization: Bearer').waitFor();
+    assert.equal(await sw.getAttribute('aria-checked'), 'true');
+
+    await page.getByRole('button', { name: 'Enter token' }).click();
+    await dialog.getByLabel('Token').fill('wrong');
+    await dialog.getByRole('button', { name: 'Use token' }).click();
+    await sw.click();
+    await dialog.getByText('did not accept').waitFor();
+    await dialog.getByLabel('Token').fill(token);
+    await dialog.getByRole('button', { name: 'Use token' }).click();
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'false'));
+    assert.equal((await api(secured.url, 'GET', '/api/events/stats', undefined, token)).queue.isPaused, true);
+
+    // The session keeps it: after a reload the page acts without asking.
+    await page.reload();
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'false'));
+    await sw.click();
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
+    assert.equal(await dialog.isVisible(), false);
+    assert.equal((await api(secured.url, 'GET', '/api/events/stats', undefined, token)).queue.isPaused, false);
+
+    await page.getByRole('button', { name: 'Forget token' }).click();
+    assert.equal(await page.evaluate(() => sessionStorage.length), 0);
+    noProblems(problems);
+    await context.close();
+  } finally {
+    await secured.stop();
+  }
+});
+
+test('every view fits a phone in dark mode, and the README screenshot', { skip }, async () => {
+  const { page, context, problems } = await openPage(browser, srv.url, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+  for (const hash of ['#/', '#/jobs/failed', '#/schedules', '#/events', '#/webhooks']) {
+    await page.goto(srv.url + '/dashboard/' + hash);
+    await page.locator('main h1').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${hash} is ${overflow}px wider than a phone`);
+  }
+  noProblems(problems);
+  await context.close();
+
+  const shot = process.env.DASHBOARD_SCREENSHOT;
+  if (!shot) return;
+  // Some activity for the charts: bursts of jobs, a few cancelled ones.
+  await api(srv.url, 'POST', '/api/queue/pause');
+  const { jobIds } = await api(srv.url, 'POST', '/api/events/generate-mock', { count: 4 });
+  for (const id of jobIds.slice(0, 3)) await api(srv.url, 'POST', `/api/jobs/${id}/cancel`);
+  await api(srv.url, 'POST', '/api/queue/resume');
+  for (let i = 1; i <= 8; i++) {
+    await api(srv.url, 'POST', '/api/events/generate-mock', { count: 10 * i });
+    await new Promise((r) => setTimeout(r, 700));
+  }
+  const wide = await openPage(browser, srv.url, { viewport: { width: 1280, height: 900 } });
+  await wide.page.goto(srv.url + '/dashboard/');
+  await wide.page.getByTestId('health-redis').waitFor();
+  await wide.page.waitForTimeout(1200); // one chart tick
+  await wide.page.screenshot({ path: shot, fullPage: true });
+  noProblems(wide.problems);
+  await wide.context.close();
+});

@@ -1,0 +1,110 @@
+// Jobs: a tab per state with its count, a paged table that follows the
+// stream, find by id, and retry of every failed job.
+import { useState } from 'preact/hooks';
+import { html, useStore, useLoad, useNow, Alert, confirmAction } from '../ui.js';
+import { get, post, enc } from '../api.js';
+import { state, refreshStats } from '../store.js';
+import { ago, dateTime, firstLine, percent } from '../format.js';
+
+export const states = ['waiting', 'paused', 'active', 'delayed', 'failed', 'completed'];
+const pageSize = 20;
+
+export function Jobs({ state: st, query }) {
+  useStore();
+  const now = useNow();
+  const offset = Math.max(0, Number(query.get('offset')) || 0);
+  const valid = states.includes(st);
+  const res = useLoad(() => (valid ? get('/api/jobs', { query: { state: st, offset, limit: pageSize } }) : null), [st, offset], {
+    accept: (ev) => ev.jobId !== undefined || ev.type === 'paused' || ev.type === 'resumed',
+    throttle: 1000,
+  });
+  const counts = state.stats?.queue;
+  const total = counts?.[st];
+  const items = res.data?.items || [];
+  return html`
+    <h1>Jobs</h1>
+    <${FindJob} />
+    <nav aria-label="Job states" class="tabs">
+      <ul>${states.map((s) => html`<li><a href=${'#/jobs/' + s} aria-current=${s === st ? 'page' : undefined}>${s} <span class="count" data-testid=${'tab-count-' + s}>${counts ? counts[s].toLocaleString() : ''}</span></a></li>`)}</ul>
+    </nav>
+    ${!valid && html`<${Alert}>Unknown state “${st}”; pick one above.<//>`}
+    ${st === 'failed' && html`<${RetryAll} count=${total} />`}
+    <${Alert} error=${res.error} />
+    ${valid && html`<div class="table-wrap" tabindex="0" role="region" aria-label=${st + ' jobs'}>
+      <table class="table" data-testid="jobs-table">
+        <thead><tr>
+          <th scope="col">Id</th><th scope="col">Name</th><th scope="col">Attempts</th>
+          <th scope="col">Added</th><th scope="col">Progress</th><th scope="col">${st === 'delayed' ? 'Due' : 'Error'}</th>
+        </tr></thead>
+        <tbody>
+          ${items.map((j) => html`<tr>
+            <td><a href=${'#/job/' + enc(j.id)}>${j.id}</a></td>
+            <td>${j.name}</td>
+            <td>${j.attempt} / ${j.maxAttempts}${j.stalls ? html` <span class="muted" title="stalls: deliveries lost with their worker">(${j.stalls} stalled)</span>` : ''}</td>
+            <td title=${dateTime(j.addedAt)}>${ago(j.addedAt, now)}</td>
+            <td><${Progress} value=${j.progress} /></td>
+            <td class="error-cell">${st === 'delayed' ? j.dueAt && html`<span title=${dateTime(j.dueAt)}>${ago(j.dueAt, now)}</span>` : firstLine(j.error)}</td>
+          </tr>`)}
+        </tbody>
+      </table>
+      ${!res.loading && items.length === 0 && html`<p class="empty">No ${st} jobs${offset ? ' on this page' : ''}.</p>`}
+    </div>
+    <${Pager} st=${st} offset=${offset} shown=${items.length} total=${total} />`}
+  `;
+}
+
+export function Progress({ value }) {
+  if (value === undefined || value === null) return '';
+  const p = percent(value);
+  if (p === null) return html`<code>${JSON.stringify(value)}</code>`;
+  return html`<progress max="100" value=${p} aria-label=${`progress ${p}%`}></progress> <span class="muted">${p}%</span>`;
+}
+
+function Pager({ st, offset, shown, total }) {
+  const more = total !== undefined ? offset + shown < total : shown === pageSize;
+  if (offset === 0 && !more) return null;
+  return html`<nav class="pager" aria-label="Pages">
+    ${offset > 0 ? html`<a href=${`#/jobs/${st}?offset=${Math.max(0, offset - pageSize)}`}>← Previous</a>` : html`<span></span>`}
+    <span class="muted">${shown ? `${offset + 1}–${offset + shown}` : '0'}${total !== undefined ? ` of ${total.toLocaleString()}` : ''}</span>
+    ${more ? html`<a href=${`#/jobs/${st}?offset=${offset + pageSize}`}>Next →</a>` : html`<span></span>`}
+  </nav>`;
+}
+
+function FindJob() {
+  const submit = (e) => {
+    e.preventDefault();
+    const id = new FormData(e.target).get('id').trim();
+    if (id) location.hash = '#/job/' + enc(id);
+  };
+  return html`<form class="inline" role="search" onSubmit=${submit}>
+    <label for="find-job">Job id</label>
+    <input id="find-job" name="id" type="search" required autocomplete="off" spellcheck="false" />
+    <button type="submit">Open job</button>
+  </form>`;
+}
+
+function RetryAll({ count }) {
+  const [msg, setMsg] = useState('');
+  const [error, setError] = useState(null);
+  const click = async () => {
+    const ok = await confirmAction({
+      title: 'Retry every failed job?',
+      message: `All ${count ?? ''} failed jobs go back to waiting with their retries renewed (POST /api/jobs/retry-failed).`,
+      confirm: 'Retry all',
+    });
+    if (!ok) return;
+    setError(null);
+    try {
+      const r = await post('/api/jobs/retry-failed');
+      setMsg(`${r.retried} job${r.retried === 1 ? '' : 's'} put back to waiting.`);
+      refreshStats();
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return html`<div class="inline">
+    <button type="button" onClick=${click} disabled=${!count}>Retry all failed</button>
+    <span role="status" class="muted">${msg}</span>
+    <${Alert} error=${error} />
+  </div>`;
+}
