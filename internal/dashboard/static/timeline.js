@@ -17,7 +17,7 @@ export function timeline(j, seen) {
     for (const h of j.history || []) {
       fromRecord.push(h.stalled
         ? { key: 'stalled:' + h.attempt, at: t(h.at), kind: 'stalled', text: `Attempt ${h.attempt} stalled: its worker was lost (no retry used)`, error: h.error }
-        : { key: 'fail:' + h.attempt, at: t(h.at), kind: 'failed', text: `Attempt ${h.attempt} failed`, error: h.error });
+        : { key: 'fail:' + h.attempt, at: t(h.at), kind: 'failed', text: h.attempt ? `Attempt ${h.attempt} failed` : 'Cancelled before it ran', error: h.error });
     }
     if (j.startedAt) fromRecord.push({ key: 'active:' + j.attempt, at: t(j.startedAt), kind: 'active', text: `Attempt ${j.attempt} started` });
     if (j.finishedAt && j.state === 'completed') fromRecord.push({ key: 'completed', at: t(j.finishedAt), kind: 'completed', text: 'Completed' });
@@ -30,7 +30,7 @@ export function timeline(j, seen) {
 
 function streamEntry(ev) {
   const at = t(ev.time);
-  const a = ev.attempt;
+  const a = ev.attempt ?? 0; // 0, and left out, for a job that never ran
   const due = ev.dueAt ? ` at ${dateTime(ev.dueAt)}` : '';
   switch (ev.type) {
     case 'added': return { key: 'added', at, kind: 'added', text: 'Added' + (ev.dueAt ? `, delayed until ${dateTime(ev.dueAt)}` : '') };
