@@ -113,7 +113,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := checkBenchFlags(fs, kind, f); err != nil {
 		return err
 	}
-	cfg, err := config.Load(settings, getenv)
+	cfg, err := config.Load(config.Serve, settings, getenv)
 	if err != nil {
 		return err
 	}

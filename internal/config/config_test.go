@@ -17,15 +17,18 @@ func env(m map[string]string) func(string) string {
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	got, err := Load(nil, env(nil))
+	got, err := Load(Serve, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
+		Command:           Serve,
 		RedisHost:         "localhost",
 		RedisPort:         6379,
+		EventsStore:       "mongodb",
 		MongoDBURI:        "mongodb://localhost:27017/events",
 		DataDir:           "./data",
+		EventDataMaxBytes: 64 << 10,
 		Port:              9000,
 		WorkerConcurrency: 100,
 		CronEnabled:       true,
@@ -46,14 +49,14 @@ func TestDefaults(t *testing.T) {
 	if got.ListenAddr() != ":9000" {
 		t.Errorf("ListenAddr() = %q, want :9000", got.ListenAddr())
 	}
-	if _, err := Load(nil, nil); err != nil {
+	if _, err := Load(Serve, nil, nil); err != nil {
 		t.Errorf("Load with a nil getenv: %v", err)
 	}
 }
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	defaults, err := Load(nil, env(nil))
+	defaults, err := Load(Serve, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +114,7 @@ func TestLoad(t *testing.T) {
 			want := defaults
 			want.Roles = append([]string(nil), defaults.Roles...)
 			tt.want(&want)
-			got, err := Load(tt.args, env(tt.env))
+			got, err := Load(Serve, tt.args, env(tt.env))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -188,7 +191,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Load(tt.args, env(tt.env))
+			_, err := Load(Serve, tt.args, env(tt.env))
 			if err == nil {
 				t.Fatalf("Load: nil error, want %q", tt.want)
 			}
@@ -211,7 +214,7 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("help", func(t *testing.T) {
 		t.Parallel()
 		for _, arg := range []string{"-h", "--help"} {
-			if _, err := Load([]string{arg}, nil); !errors.Is(err, flag.ErrHelp) {
+			if _, err := Load(Serve, []string{arg}, nil); !errors.Is(err, flag.ErrHelp) {
 				t.Errorf("Load(%s): %v, want flag.ErrHelp", arg, err)
 			}
 		}
