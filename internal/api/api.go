@@ -62,7 +62,7 @@ type Schedules interface {
 
 // Check is one dependency the health and readiness endpoints ping.
 type Check struct {
-	// Name is shown in responses: "redis", "mongodb" or "sqlite".
+	// Name is shown in responses: "redis", "mongodb", "postgres" or "sqlite".
 	Name string
 	// Ping returns nil when the dependency answers.
 	Ping func(context.Context) error
