@@ -194,39 +194,46 @@ func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger,
 		return nil, "", nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
 	}
 
-	var st events.Store
-	var err error
-	switch cfg.EventsStore {
-	case config.StoreSQLite:
-		// dev makes its data directory; serve wants it to exist, so that a
-		// mistyped DATA_DIR fails instead of starting an empty store.
-		if dev {
-			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-				return nil, "", nil, fmt.Errorf("data directory (DATA_DIR): %w", err)
-			}
-		}
-		st, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db"))
-		if err != nil && dev {
-			err = fmt.Errorf("%w (check DATA_DIR)", err)
-		} else if err != nil {
-			err = fmt.Errorf("%w (check DATA_DIR; eventsd serve does not create it)", err)
-		}
-	case config.StorePostgres:
-		st, err = postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{})
-		if err != nil {
-			err = fmt.Errorf("%w (check DATABASE_URL)", err)
-		}
-	default:
-		st, err = mongo.Open(ctx, cfg.MongoDBURI, mongo.Config{})
-		if err != nil {
-			err = fmt.Errorf("%w (check MONGODB_URI)", err)
-		}
-	}
+	st, err := openStore(ctx, cfg, dev)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	*closers = append(*closers, func() { st.Close() })
 	return rdb, cfg.EventsStore, st, nil
+}
+
+// openStore opens the event store cfg.EventsStore names. Errors name the
+// setting to check.
+func openStore(ctx context.Context, cfg config.Config, dev bool) (events.Store, error) {
+	switch cfg.EventsStore {
+	case config.StoreSQLite:
+		// dev makes its data directory; serve wants it to exist, so that a
+		// mistyped DATA_DIR fails instead of starting an empty store.
+		hint := "check DATA_DIR; eventsd serve does not create it"
+		if dev {
+			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+				return nil, fmt.Errorf("data directory (DATA_DIR): %w", err)
+			}
+			hint = "check DATA_DIR"
+		}
+		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db"))
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, hint)
+		}
+		return st, nil
+	case config.StorePostgres:
+		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("%w (check DATABASE_URL)", err)
+		}
+		return st, nil
+	default:
+		st, err := mongo.Open(ctx, cfg.MongoDBURI, mongo.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("%w (check MONGODB_URI)", err)
+		}
+		return st, nil
+	}
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.
