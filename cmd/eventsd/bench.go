@@ -48,8 +48,9 @@ Flags:
                       does to compare with other queues
   --embedded-redis    use an in-process Redis emulator (miniredis), as eventsd
                       dev does; the figures then measure miniredis, not Redis
-  --store S           e2e event store: mongodb (MONGODB_URI, as serve) or
-                      sqlite (default mongodb)
+  --store S           e2e event store, as EVENTS_STORE: mongodb (MONGODB_URI),
+                      postgres (DATABASE_URL) or sqlite (default EVENTS_STORE,
+                      else mongodb, as serve)
   --data-dir DIR      where e2e's temporary SQLite file goes (default: the
                       system's temporary directory)
   --url URL           the eventsd http drives (default http://localhost:9000)
@@ -57,11 +58,12 @@ Flags:
                       API_TOKEN)
   --json              print one JSON object with every figure
 
-Redis and MongoDB are found as by eventsd serve: REDIS_URL and friends,
-MONGODB_URI, as environment variables or flags (eventsd help lists them).
-The benchmark keeps to keys of its own (eventsd-bench-<random>:*), a SQLite
-file of its own, or a MongoDB database of its own (eventsd_bench_<random>),
-and deletes them afterwards; http deletes the events it created. Results go
+Redis and the store are found as by eventsd serve: REDIS_URL and friends,
+MONGODB_URI, DATABASE_URL, as environment variables or flags (eventsd help
+lists them). The benchmark keeps to keys of its own
+(eventsd-bench-<random>:*), a SQLite file of its own, a MongoDB database of
+its own or a PostgreSQL schema of its own (both eventsd_bench_<random>), and
+deletes them afterwards; http deletes the events it created. Results go
 to stdout, progress to stderr. The queue figures on Redis commands count the
 whole server: run it on a Redis nothing else is busy with.
 `
@@ -99,7 +101,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	fs.BoolVar(&f.embeddedRedis, "embedded-redis", false, "")
 	fs.BoolVar(&f.asJSON, "json", false, "")
 	fs.BoolVar(&f.throughputOnly, "throughput-only", false, "")
-	fs.StringVar(&f.store, "store", "mongodb", "")
+	fs.StringVar(&f.store, "store", "", "")
 	fs.StringVar(&f.dataDir, "data-dir", "", "")
 	fs.StringVar(&f.url, "url", "http://localhost:9000", "")
 	fs.StringVar(&f.token, "token", getenv("API_TOKEN"), "")
@@ -117,9 +119,17 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := checkBenchFlags(fs, kind, f); err != nil {
 		return err
 	}
-	cfg, err := config.Load(settings, getenv)
+	cfg, err := config.Load(config.Serve, settings, func(k string) string {
+		if k == "EVENTS_STORE" && f.store != "" {
+			return f.store // --store is EVENTS_STORE for the bench
+		}
+		return getenv(k)
+	})
 	if err != nil {
 		return err
+	}
+	if f.dataDir != "" && cfg.EventsStore != config.StoreSQLite {
+		return fmt.Errorf("bench %s: --data-dir needs --store sqlite", kind)
 	}
 	progress := bench.NewProgress(stderr, isTerminal(stderr))
 	defer progress.Stop()
@@ -174,10 +184,15 @@ func benchE2E(ctx context.Context, rdb redis.UniversalClient, cfg config.Config,
 	var err error
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
-	switch f.store {
-	case "sqlite":
+	switch cfg.EventsStore {
+	case config.StoreSQLite:
 		st, cleanup, err = bench.TempSQLite(startCtx, f.dataDir)
-	case "mongodb":
+	case config.StorePostgres:
+		st, cleanup, err = bench.TempPostgres(startCtx, cfg.DatabaseURL)
+		if err != nil {
+			err = fmt.Errorf("%w (check DATABASE_URL, or use --store sqlite)", err)
+		}
+	default:
 		st, cleanup, err = bench.TempMongo(startCtx, cfg.MongoDBURI)
 		if err != nil {
 			err = fmt.Errorf("%w (check MONGODB_URI, or use --store sqlite)", err)
@@ -192,7 +207,7 @@ func benchE2E(ctx context.Context, rdb redis.UniversalClient, cfg config.Config,
 		}
 	}()
 	return bench.E2E(ctx, rdb, st, bench.E2EOptions{
-		Jobs: f.jobs, Concurrency: f.concurrency, Steady: f.duration, Rate: f.rate, Store: f.store,
+		Jobs: f.jobs, Concurrency: f.concurrency, Steady: f.duration, Rate: f.rate, Store: cfg.EventsStore,
 		Logger: cfg.Logger(stderr), Progress: progress.Update,
 	})
 }
@@ -250,10 +265,8 @@ func checkBenchFlags(fs *flag.FlagSet, kind string, f benchFlags) error {
 	switch {
 	case f.jobs < 0, f.concurrency < 0, f.payloadSize < 0, f.samples < 0, f.duration < 0, f.idle < 0, f.rate < 0:
 		return fmt.Errorf("bench %s: counts and durations must not be negative", kind)
-	case f.store != "mongodb" && f.store != "sqlite":
-		return fmt.Errorf("bench %s: --store %q: want mongodb or sqlite", kind, f.store)
-	case f.dataDir != "" && f.store != "sqlite":
-		return fmt.Errorf("bench %s: --data-dir needs --store sqlite", kind)
+	case f.store != "" && f.store != config.StoreMongoDB && f.store != config.StorePostgres && f.store != config.StoreSQLite:
+		return fmt.Errorf("bench %s: --store %q: want mongodb, postgres or sqlite", kind, f.store)
 	}
 	return nil
 }

@@ -1,5 +1,5 @@
 // Command eventsd is a Redis job queue with a producer, a processor, cron
-// schedules and a REST API, persisting events to MongoDB or SQLite.
+// schedules and a REST API, persisting events to MongoDB, PostgreSQL or SQLite.
 // `eventsd help` lists its commands and settings.
 package main
 

@@ -22,11 +22,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	switch cmd {
 	case "dev", "serve":
-		load := config.Load
-		if cmd == "dev" {
-			load = config.LoadDev
-		}
-		cfg, err := load(args, getenv)
+		cfg, err := config.Load(config.Command(cmd), args, getenv)
 		if errors.Is(err, flag.ErrHelp) {
 			return usage(stdout)
 		}
@@ -50,9 +46,12 @@ func usage(w io.Writer) error {
 
 Commands:
   eventsd dev      run everything in one process with nothing installed: an
-                   in-process Redis-protocol server (queue state in memory) and
-                   an SQLite event store in --data-dir
-  eventsd serve    run against Redis and MongoDB (REDIS_*, MONGODB_URI)
+                   in-process Redis-protocol server (queue state in memory)
+                   unless REDIS_URL is set, and events in SQLite in --data-dir
+                   unless EVENTS_STORE says otherwise
+  eventsd serve    run against Redis (REDIS_*) and the event store
+                   EVENTS_STORE names: mongodb (MONGODB_URI, the default),
+                   postgres (DATABASE_URL) or sqlite (DATA_DIR)
   eventsd bench    measure throughput and latency: eventsd bench help
   eventsd version  print the version
 

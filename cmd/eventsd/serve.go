@@ -20,6 +20,7 @@ import (
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/metrics"
 	"github.com/eventsd/eventsd/internal/store/mongo"
+	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
@@ -115,11 +116,12 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 				{Name: storeName, Ping: store.Ping},
 			},
-			Token:      cfg.APIToken,
-			Registerer: reg,
-			Gatherer:   reg,
-			Logger:     log,
-			Version:    versionString(),
+			Token:             cfg.APIToken,
+			MaxEventDataBytes: cfg.EventDataMaxBytes,
+			Registerer:        reg,
+			Gatherer:          reg,
+			Logger:            log,
+			Version:           versionString(),
 		})
 		srv = &http.Server{
 			Handler:           a,
@@ -218,18 +220,19 @@ func logSchedules(ctx context.Context, log *slog.Logger, sched *schedule.Schedul
 	}
 }
 
-// connect opens Redis and the event store: in-process ones for dev.
+// connect opens Redis and the event store the settings name: for dev
+// without REDIS_URL, an in-process Redis.
 func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger, closers *[]func()) (redis.UniversalClient, string, events.Store, error) {
 	var rdb redis.UniversalClient
-	if dev {
+	if cfg.InProcessRedis() {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 			return nil, "", nil, fmt.Errorf("start the in-process Redis server: %w", err)
 		}
 		*closers = append(*closers, mr.Close)
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; events persist in the data directory",
-			"data_dir", cfg.DataDir)
+		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; set REDIS_URL to keep it in a Redis server",
+			"events_store", cfg.EventsStore)
 	} else {
 		opts, err := cfg.RedisOptions()
 		if err != nil {
@@ -242,23 +245,46 @@ func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger,
 		return nil, "", nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
 	}
 
-	if dev {
-		if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-			return nil, "", nil, fmt.Errorf("data directory (DATA_DIR): %w", err)
+	st, err := openStore(ctx, cfg, dev)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	*closers = append(*closers, func() { st.Close() })
+	return rdb, cfg.EventsStore, st, nil
+}
+
+// openStore opens the event store cfg.EventsStore names. Errors name the
+// setting to check.
+func openStore(ctx context.Context, cfg config.Config, dev bool) (events.Store, error) {
+	switch cfg.EventsStore {
+	case config.StoreSQLite:
+		// dev makes its data directory; serve wants it to exist, so that a
+		// mistyped DATA_DIR fails instead of starting an empty store.
+		hint := "check DATA_DIR; eventsd serve does not create it"
+		if dev {
+			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+				return nil, fmt.Errorf("data directory (DATA_DIR): %w", err)
+			}
+			hint = "check DATA_DIR"
 		}
 		st, err := sqlite.Open(ctx, filepath.Join(cfg.DataDir, "events.db"))
 		if err != nil {
-			return nil, "", nil, err
+			return nil, fmt.Errorf("%w (%s)", err, hint)
 		}
-		*closers = append(*closers, func() { st.Close() })
-		return rdb, "sqlite", st, nil
+		return st, nil
+	case config.StorePostgres:
+		st, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("%w (check DATABASE_URL)", err)
+		}
+		return st, nil
+	default:
+		st, err := mongo.Open(ctx, cfg.MongoDBURI, mongo.Config{})
+		if err != nil {
+			return nil, fmt.Errorf("%w (check MONGODB_URI)", err)
+		}
+		return st, nil
 	}
-	st, err := mongo.Open(ctx, cfg.MongoDBURI, mongo.Config{})
-	if err != nil {
-		return nil, "", nil, fmt.Errorf("%w (check MONGODB_URI)", err)
-	}
-	*closers = append(*closers, func() { st.Close() })
-	return rdb, "mongodb", st, nil
 }
 
 // displayAddr turns a wildcard listen address into one a browser can open.

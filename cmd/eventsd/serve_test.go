@@ -223,7 +223,7 @@ func containsWord(s, w string) bool {
 
 func TestShutdownTimeoutZeroHandsJobsBackAtOnce(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Load(nil, func(k string) string {
+	cfg, err := config.Load(config.Serve, nil, func(k string) string {
 		if k == "SHUTDOWN_TIMEOUT" {
 			return "0s"
 		}

@@ -62,7 +62,7 @@ type Schedules interface {
 
 // Check is one dependency the health and readiness endpoints ping.
 type Check struct {
-	// Name is shown in responses: "redis", "mongodb" or "sqlite".
+	// Name is shown in responses: "redis", "mongodb", "postgres" or "sqlite".
 	Name string
 	// Ping returns nil when the dependency answers.
 	Ping func(context.Context) error
@@ -93,6 +93,10 @@ type Config struct {
 	Version string
 	// MaxBodyBytes limits request bodies; larger ones are 413. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxEventDataBytes limits the data of an event created through the API,
+	// as compact JSON; larger data is a 422. Default
+	// events.DefaultMaxDataBytes (64 KiB).
+	MaxEventDataBytes int
 	// Timeout bounds each request's calls to the store and the queue; past it
 	// the request is a 503. The SSE stream is exempt. Default 10 s.
 	Timeout time.Duration
@@ -129,6 +133,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.Version = cmp.Or(cfg.Version, "dev")
 	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, 1<<20)
+	cfg.MaxEventDataBytes = cmp.Or(cfg.MaxEventDataBytes, events.DefaultMaxDataBytes)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.CheckTimeout = cmp.Or(cfg.CheckTimeout, 2*time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 15*time.Second)

@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -14,14 +16,32 @@ import (
 // encoding/json drops trailing zeros from fractional seconds, and clients
 // are promised exactly three digits.
 type eventView struct {
-	ID        string `json:"id" doc:"24 lowercase hex characters (a MongoDB ObjectID)." example:"6745f0b2c3a1d2e3f4a5b6c7"`
-	Name      string `json:"name" doc:"What happened." example:"user-signup"`
-	CreatedAt string `json:"createdAt" format:"date-time" doc:"When it happened: RFC 3339, UTC, milliseconds." example:"2026-11-26T23:54:38.120Z"`
-	JobID     string `json:"jobId,omitempty" doc:"The job that produced the event, when a job did." example:"42"`
+	ID        string    `json:"id" doc:"24 lowercase hex characters (a MongoDB ObjectID)." example:"6745f0b2c3a1d2e3f4a5b6c7"`
+	Name      string    `json:"name" doc:"What happened." example:"user-signup"`
+	CreatedAt string    `json:"createdAt" format:"date-time" doc:"When it happened: RFC 3339, UTC, milliseconds." example:"2026-11-26T23:54:38.120Z"`
+	JobID     string    `json:"jobId,omitempty" doc:"The job that produced the event, when a job did." example:"42"`
+	Data      eventData `json:"data,omitempty" doc:"What happened in detail, a JSON object, when the event has data. Keys may come back in another order than they were sent (the PostgreSQL store sorts them)."`
 }
 
 func viewEvent(e events.Event) eventView {
-	return eventView{ID: e.ID, Name: e.Name, CreatedAt: formatTime(e.CreatedAt), JobID: e.JobID}
+	return eventView{ID: e.ID, Name: e.Name, CreatedAt: formatTime(e.CreatedAt), JobID: e.JobID, Data: eventData(e.Data)}
+}
+
+// eventData is an event's data as JSON text, passed through unchanged, so
+// that numbers keep every digit and keys their order. Its schema is any
+// JSON object; null, when sent, means no data.
+type eventData json.RawMessage
+
+func (d eventData) MarshalJSON() ([]byte, error) { return json.RawMessage(d).MarshalJSON() }
+
+func (d *eventData) UnmarshalJSON(b []byte) error {
+	*d = append((*d)[:0], b...)
+	return nil
+}
+
+// Schema implements huma.SchemaProvider: a JSON object with any properties.
+func (eventData) Schema(huma.Registry) *huma.Schema {
+	return &huma.Schema{Type: huma.TypeObject, Nullable: true, AdditionalProperties: true}
 }
 
 // formatTime formats t as RFC 3339 in UTC with exactly three fractional
@@ -125,8 +145,11 @@ var createEventOp = huma.Operation{
 	OperationID: "createEvent",
 	Summary:     "Create an event",
 	Description: "Stores an event now and answers 201 with it and its URL in Location. The name is trimmed " +
-		"of surrounding white space and must then be 1 to 200 characters. Unknown fields, a missing or " +
-		"non-string name are a 422; malformed JSON is a 400; a body over the size limit (1 MiB unless configured) a 413.",
+		"of surrounding white space and must then be 1 to 200 characters. `data`, optional, is any JSON object " +
+		"up to 64 KiB as compact JSON (EVENT_DATA_MAX_BYTES), with no key twice in one object, no U+0000 " +
+		"character and at most 64 levels of nesting. Unknown fields, a missing or non-string name, and data " +
+		"that is not an object or breaks a limit are a 422; malformed JSON is a 400; a body over the size limit " +
+		"(1 MiB unless configured) a 413.",
 	Tags:          []string{"events"},
 	DefaultStatus: http.StatusCreated,
 	Errors:        []int{http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnprocessableEntity},
@@ -137,7 +160,8 @@ type createEventInput struct {
 }
 
 type newEvent struct {
-	Name string `json:"name" minLength:"1" doc:"What happened: 1 to 200 characters once trimmed." example:"user-signup"`
+	Name string    `json:"name" minLength:"1" doc:"What happened: 1 to 200 characters once trimmed." example:"user-signup"`
+	Data eventData `json:"data,omitempty" doc:"What happened in detail: any JSON object (optional)."`
 }
 
 // checkName applies the event name rule (events.CleanName: trimmed, 1 to
@@ -158,12 +182,29 @@ type createEventOutput struct {
 	Body     eventView
 }
 
+// checkData applies the event data rules (events.CleanData) with the
+// configured size limit, which a JSON schema cannot express, and returns
+// the data as stores keep it.
+func (a *API) checkData(given eventData) (json.RawMessage, error) {
+	data, err := events.CleanData(json.RawMessage(given), a.cfg.MaxEventDataBytes)
+	if err != nil {
+		msg := strings.TrimPrefix(err.Error(), events.ErrInvalidData.Error()+": ")
+		return nil, huma.Error422UnprocessableEntity("validation failed",
+			&huma.ErrorDetail{Location: "body.data", Message: msg})
+	}
+	return data, nil
+}
+
 func (a *API) createEvent(ctx context.Context, in *createEventInput) (*createEventOutput, error) {
 	name, err := checkName(in.Body.Name)
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.store.Create(ctx, events.Event{Name: name})
+	data, err := a.checkData(in.Body.Data)
+	if err != nil {
+		return nil, err
+	}
+	e, err := a.store.Create(ctx, events.Event{Name: name, Data: data})
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ const (
 type healthBody struct {
 	Status       string                    `json:"status" enum:"up,down" doc:"down when any dependency is down."`
 	Version      string                    `json:"version" example:"1.0.0"`
-	Dependencies map[string]dependencyView `json:"dependencies" doc:"Each dependency by name: redis, and mongodb or sqlite."`
+	Dependencies map[string]dependencyView `json:"dependencies" doc:"Each dependency by name: redis, and mongodb, postgres or sqlite."`
 }
 
 type dependencyView struct {
@@ -83,7 +83,7 @@ func (a *API) eventsHealthOp() huma.Operation {
 	return huma.Operation{
 		OperationID: "getHealth",
 		Summary:     "Check the service and its dependencies",
-		Description: "Pings each dependency (Redis, and MongoDB or SQLite) and reports each up or down with " +
+		Description: "Pings each dependency (Redis, and MongoDB, PostgreSQL or SQLite) and reports each up or down with " +
 			"its latency. Answers 200 when all are up, else 503 with the same body.",
 		Tags: []string{"events"},
 		Responses: map[string]*huma.Response{

@@ -131,7 +131,7 @@ func schemaName(t reflect.Type, hint string) string {
 }
 
 const apiDescription = `eventsd is a job-queue service: a Redis job engine, cron schedules, and an
-event store (MongoDB or SQLite), with this REST API.
+event store (MongoDB, PostgreSQL or SQLite), with this REST API.
 
 Errors are RFC 9457 problem details (application/problem+json). Request bodies
 are JSON (Content-Type: application/json), at most %d bytes; unknown fields and

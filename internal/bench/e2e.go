@@ -22,7 +22,7 @@ type E2EOptions struct {
 	// Rate is the steady phase's jobs per second (default half the measured
 	// events/s, at most 5,000).
 	Rate float64
-	// Store names the store in the result: "sqlite" or "mongodb".
+	// Store names the store in the result: "sqlite", "postgres" or "mongodb".
 	Store string
 	// Logger hears the worker's warnings (default: discard).
 	Logger *slog.Logger
@@ -77,7 +77,7 @@ type E2EResult struct {
 // there is exactly one per job.
 //
 // st must be empty and the run's alone (a temporary SQLite file, a MongoDB
-// database of its own): the check counts every event in it. The queue lives
+// database or PostgreSQL schema of its own): the check counts every event in it. The queue lives
 // under a key prefix of its own on rdb, deleted afterwards.
 func E2E(ctx context.Context, rdb redis.UniversalClient, st events.Store, o E2EOptions) (E2EResult, error) {
 	o.Jobs = cmp.Or(o.Jobs, 20_000)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/ferrettest"
+	"github.com/eventsd/eventsd/internal/pgtest"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
@@ -60,11 +61,12 @@ var (
 	e2eConcurrency = flag.Int("e2e.concurrency", 100, "BenchmarkE2E: worker concurrency")
 )
 
-// BenchmarkE2E runs the e2e benchmark on the SQLite store and on the
-// MongoDB store served by an in-process FerretDB, which eventsd bench cannot
-// start itself. FerretDB bounds the second figure: it sorts in memory and
-// its SQLite backend scans the table for _id lookups, so it is not a
-// MongoDB figure. Against the local Redis:
+// BenchmarkE2E runs the e2e benchmark on the SQLite store, on the MongoDB
+// store served by an in-process FerretDB, which eventsd bench cannot start
+// itself, and, with TEST_DATABASE_URL, on the PostgreSQL store. FerretDB
+// bounds the second figure: it sorts in memory and its SQLite backend scans
+// the table for _id lookups, so it is not a MongoDB figure. Against the
+// local Redis:
 //
 //	TEST_REDIS_URL=redis://127.0.0.1:6379/9 go test -run '^$' -bench E2E -benchtime 1x ./internal/bench/
 func BenchmarkE2E(b *testing.B) {
@@ -79,6 +81,9 @@ func BenchmarkE2E(b *testing.B) {
 		}},
 		{"mongodb (FerretDB v1, SQLite backend)", *e2eFerretJobs, func(b *testing.B) (events.Store, func() error, error) {
 			return TempMongo(ctx, ferrettest.Start(b).URI(""))
+		}},
+		{"postgres", *e2eJobs, func(b *testing.B) (events.Store, func() error, error) {
+			return TempPostgres(ctx, pgtest.URL(b))
 		}},
 	} {
 		b.Run("store="+strings.Fields(s.name)[0], func(b *testing.B) {

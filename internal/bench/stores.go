@@ -5,12 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/eventsd/eventsd/internal/store/mongo"
+	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/jackc/pgx/v5"
 	driver "go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -57,6 +60,54 @@ func TempMongo(ctx context.Context, uri string) (*mongo.Store, func() error, err
 		return nil
 	}
 	return st, cleanup, nil
+}
+
+// TempPostgres opens a PostgreSQL event store in a schema of its own,
+// eventsd_bench_<random>, in the database rawURL (a postgres:// URL) names;
+// nothing else in the database is touched. The returned function closes the
+// store and drops the schema.
+func TempPostgres(ctx context.Context, rawURL string) (*postgres.Store, func() error, error) {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return tempPostgres(ctx, rawURL, "eventsd_bench_"+hex.EncodeToString(b))
+}
+
+func tempPostgres(ctx context.Context, rawURL, schema string) (*postgres.Store, func() error, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("postgres: the URL does not parse")
+	}
+	if err := execPostgres(ctx, rawURL, "CREATE SCHEMA "+schema); err != nil {
+		return nil, nil, fmt.Errorf("postgres: create the schema %s: %w", schema, err)
+	}
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := execPostgres(ctx, rawURL, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop the schema %s: %w", schema, err)
+		}
+		return nil
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(ctx, u.String(), postgres.Config{})
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return st, func() error { st.Close(); return drop() }, nil
+}
+
+// execPostgres runs one statement on a connection of its own.
+func execPostgres(ctx context.Context, url, sql string) error {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
 }
 
 func dropDatabase(uri, db string) error {

@@ -28,10 +28,37 @@ const (
 	RoleScheduler = "scheduler" // fire cron schedules
 )
 
+// Command is the command settings are loaded for: a few defaults and checks
+// differ between serve and dev.
+type Command string
+
+// The commands that take settings.
+const (
+	// Serve runs against a Redis server and keeps events in MongoDB unless
+	// EVENTS_STORE says otherwise.
+	Serve Command = "serve"
+	// Dev runs an in-process Redis unless REDIS_URL names a server, and keeps
+	// events in SQLite unless EVENTS_STORE says otherwise.
+	Dev Command = "dev"
+)
+
+// The event stores, the values of EVENTS_STORE.
+const (
+	StoreMongoDB  = "mongodb"
+	StorePostgres = "postgres"
+	StoreSQLite   = "sqlite"
+)
+
+// defaultStore is each command's EVENTS_STORE when it is not set.
+var defaultStore = map[Command]string{Serve: StoreMongoDB, Dev: StoreSQLite}
+
 // Config holds every setting of the serve and dev commands. Each field names
 // its environment variable and default; Usage prints the same. Load returns
 // a Config that has passed validation.
 type Config struct {
+	// Command is the command the settings were loaded for.
+	Command Command
+
 	// RedisURL, from REDIS_URL, default empty, is a redis:// or rediss://
 	// (TLS) URL. When set it wins over RedisHost, RedisPort and RedisDB.
 	RedisURL string
@@ -56,12 +83,25 @@ type Config struct {
 	// master name to ask the Sentinels at RedisAddrs for.
 	RedisSentinelMaster string
 
+	// EventsStore, from EVENTS_STORE, default empty, which means mongodb for
+	// serve and sqlite for dev, is where events are kept: StoreMongoDB,
+	// StorePostgres or StoreSQLite. Load sets it to the command's default
+	// when it is empty.
+	EventsStore string
 	// MongoDBURI, from MONGODB_URI, default mongodb://localhost:27017/events,
-	// is the event store of the serve command.
+	// is the database of the mongodb store.
 	MongoDBURI string
-	// DataDir, from DATA_DIR, default ./data, holds the dev command's SQLite
-	// event store.
+	// DatabaseURL, from DATABASE_URL, default empty, is the PostgreSQL
+	// database of the postgres store: a postgres:// URL, which may set
+	// search_path and pgx's pool settings (pool_max_conns).
+	DatabaseURL string
+	// DataDir, from DATA_DIR, default ./data, holds the sqlite store's file,
+	// events.db. Dev creates it; serve wants it to exist, so that a mistyped
+	// path fails instead of starting an empty store.
 	DataDir string
+	// EventDataMaxBytes, from EVENT_DATA_MAX_BYTES, default 65536 (64 KiB),
+	// limits the data of an event created through the API, as compact JSON.
+	EventDataMaxBytes int
 
 	// Host, from HOST, default empty (all interfaces), is the address the
 	// HTTP server listens on.
@@ -117,25 +157,20 @@ type Config struct {
 	LogFormat string
 }
 
-// Load reads the settings of "eventsd serve" from getenv and args, the
-// command's flags after its name (for "eventsd serve --port 8080", args is
-// ["--port", "8080"]). An environment variable set to the empty string
-// counts as unset.
+// Load reads the settings of cmd from getenv and args, the command's flags
+// after its name (for "eventsd serve --port 8080", args is ["--port",
+// "8080"]). An environment variable set to the empty string counts as unset.
 //
 // Load returns an error naming the first bad setting and its value, like
-// "PORT=99999: must be 1..65535", with secrets masked. For -h or --help it
-// returns an error wrapping flag.ErrHelp, so that the caller can print Usage.
-func Load(args []string, getenv func(string) string) (Config, error) {
-	return load(args, getenv, false)
-}
-
-// LoadDev is Load for "eventsd dev", whose defaults keep the seed's
-// behaviour where serve's differ: a mock-data job every 2 seconds.
-func LoadDev(args []string, getenv func(string) string) (Config, error) {
-	return load(args, getenv, true)
-}
-
-func load(args []string, getenv func(string) string, dev bool) (Config, error) {
+// "PORT=99999: must be 1..65535", with secrets masked, or the settings that
+// do not go together, like "EVENTS_STORE=postgres needs DATABASE_URL". For
+// -h or --help it returns an error wrapping flag.ErrHelp, so that the caller
+// can print Usage.
+func Load(cmd Command, args []string, getenv func(string) string) (Config, error) {
+	if _, ok := defaultStore[cmd]; !ok {
+		return Config{}, fmt.Errorf("config: unknown command %q", cmd)
+	}
+	dev := cmd == Dev
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
@@ -158,17 +193,19 @@ func load(args []string, getenv func(string) string, dev bool) (Config, error) {
 		return Config{}, fmt.Errorf("unexpected argument %q (eventsd help lists the settings)", fs.Arg(0))
 	}
 
-	var c Config
+	c := Config{Command: cmd}
+	given := make(map[string]string) // env name → how it was given: the variable, or its flag
 	for i, s := range all {
 		raw, name := s.def, s.env
 		if dev && s.devDef != "" {
 			raw = s.devDef
 		}
 		if v := getenv(s.env); v != "" {
-			raw = v
+			raw, given[s.env] = v, s.env
 		}
 		if flags[i].set {
 			raw, name = flags[i].value, "--"+s.flag()
+			given[s.env] = name
 		}
 		if !s.secret {
 			raw = strings.TrimSpace(raw)
@@ -180,8 +217,18 @@ func load(args []string, getenv func(string) string, dev bool) (Config, error) {
 	if _, err := c.RedisOptions(); err != nil {
 		return Config{}, err
 	}
+	if err := c.checkStore(given); err != nil {
+		return Config{}, err
+	}
+	if err := c.checkDevRedis(given); err != nil {
+		return Config{}, err
+	}
 	return c, nil
 }
+
+// InProcessRedis reports whether the command runs its own Redis: dev does,
+// unless REDIS_URL names a server.
+func (c Config) InProcessRedis() bool { return c.Command == Dev && c.RedisURL == "" }
 
 // HasRole reports whether the process takes role.
 func (c Config) HasRole(role string) bool { return slices.Contains(c.Roles, role) }

@@ -19,15 +19,18 @@ func env(m map[string]string) func(string) string {
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	got, err := Load(nil, env(nil))
+	got, err := Load(Serve, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
+		Command:           Serve,
 		RedisHost:         "localhost",
 		RedisPort:         6379,
+		EventsStore:       "mongodb",
 		MongoDBURI:        "mongodb://localhost:27017/events",
 		DataDir:           "./data",
+		EventDataMaxBytes: 64 << 10,
 		Port:              9000,
 		WorkerConcurrency: 100,
 		CronEnabled:       true,
@@ -48,16 +51,17 @@ func TestDefaults(t *testing.T) {
 	if got.ListenAddr() != ":9000" {
 		t.Errorf("ListenAddr() = %q, want :9000", got.ListenAddr())
 	}
-	if _, err := Load(nil, nil); err != nil {
+	if _, err := Load(Serve, nil, nil); err != nil {
 		t.Errorf("Load with a nil getenv: %v", err)
 	}
 
 	// dev differs in one default: the seed's mock-data job every 2 s.
-	dev, err := LoadDev(nil, env(nil))
+	dev, err := Load(Dev, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want.CronMockData = "*/2 * * * * *"
+	want.Command, want.EventsStore = Dev, "sqlite"
 	if !reflect.DeepEqual(dev, want) {
 		t.Errorf("dev defaults\n got %+v\nwant %+v", dev, want)
 	}
@@ -93,12 +97,12 @@ func TestSchedulesOff(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			for _, dev := range []bool{false, true} {
-				load, mock := Load, tt.mock
+				cmd, mock := Serve, tt.mock
 				if dev {
-					load = LoadDev
+					cmd = Dev
 					mock = cmp.Or(tt.devMock, tt.mock)
 				}
-				c, err := load(tt.args, env(tt.env))
+				c, err := Load(cmd, tt.args, env(tt.env))
 				if err != nil {
 					t.Fatalf("dev %v: %v", dev, err)
 				}
@@ -113,7 +117,7 @@ func TestSchedulesOff(t *testing.T) {
 
 func TestLoad(t *testing.T) {
 	t.Parallel()
-	defaults, err := Load(nil, env(nil))
+	defaults, err := Load(Serve, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +175,7 @@ func TestLoad(t *testing.T) {
 			want := defaults
 			want.Roles = append([]string(nil), defaults.Roles...)
 			tt.want(&want)
-			got, err := Load(tt.args, env(tt.env))
+			got, err := Load(Serve, tt.args, env(tt.env))
 			if err != nil {
 				t.Fatalf("Load: %v", err)
 			}
@@ -251,7 +255,7 @@ func TestLoadErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := Load(tt.args, env(tt.env))
+			_, err := Load(Serve, tt.args, env(tt.env))
 			if err == nil {
 				t.Fatalf("Load: nil error, want %q", tt.want)
 			}
@@ -274,7 +278,7 @@ func TestLoadErrors(t *testing.T) {
 	t.Run("help", func(t *testing.T) {
 		t.Parallel()
 		for _, arg := range []string{"-h", "--help"} {
-			if _, err := Load([]string{arg}, nil); !errors.Is(err, flag.ErrHelp) {
+			if _, err := Load(Serve, []string{arg}, nil); !errors.Is(err, flag.ErrHelp) {
 				t.Errorf("Load(%s): %v, want flag.ErrHelp", arg, err)
 			}
 		}

@@ -50,7 +50,7 @@ func TestRedisOptions(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, err := Load(nil, env(tt.env))
+			c, err := Load(Serve, nil, env(tt.env))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func TestRedisOptionsConnect(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, err := Load(nil, env(e))
+			c, err := Load(Serve, nil, env(e))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
@@ -20,13 +21,14 @@ import (
 // and how to parse it into a Config. The flag's name derives from the
 // variable's: REDIS_URL is --redis-url.
 type setting struct {
-	env    string
-	def    string
-	devDef string // the default of "eventsd dev" where it differs from def
-	usage  string
-	secret bool // never echoed in errors
-	isBool bool // a flag given alone means true
-	parse  func(c *Config, v string) error
+	env      string
+	def      string
+	devDef   string // the default of "eventsd dev" where it differs from def
+	shownDef string // what Usage shows for an empty def that depends on the command
+	usage    string
+	secret   bool // never echoed in errors
+	isBool   bool // a flag given alone means true
+	parse    func(c *Config, v string) error
 }
 
 func (s setting) flag() string { return strings.ReplaceAll(strings.ToLower(s.env), "_", "-") }
@@ -71,10 +73,21 @@ func settings() []setting {
 		{env: "REDIS_SENTINEL_MASTER", usage: "Sentinel master name; with REDIS_ADDRS, connect through Sentinel",
 			parse: func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
 
-		{env: "MONGODB_URI", def: "mongodb://localhost:27017/events", usage: "MongoDB connection string (serve)",
+		{env: "EVENTS_STORE", shownDef: "mongodb (serve), sqlite (dev)", usage: "where events are kept: mongodb, postgres or sqlite",
+			parse: func(c *Config, v string) error {
+				if v == "" {
+					return nil // the command's default, set by checkStore
+				}
+				return oneOf(&c.EventsStore, v, StoreMongoDB, StorePostgres, StoreSQLite)
+			}},
+		{env: "MONGODB_URI", def: "mongodb://localhost:27017/events", usage: "MongoDB connection string (EVENTS_STORE=mongodb); the database is its path",
 			parse: func(c *Config, v string) error { return mongoURI(&c.MongoDBURI, v) }},
-		{env: "DATA_DIR", def: "./data", usage: "directory of the SQLite event store (dev)",
+		{env: "DATABASE_URL", usage: "PostgreSQL URL, postgres://user:password@host:5432/db (EVENTS_STORE=postgres)",
+			parse: func(c *Config, v string) error { return postgresURL(&c.DatabaseURL, v) }},
+		{env: "DATA_DIR", def: "./data", usage: "directory of the SQLite event store, events.db (EVENTS_STORE=sqlite)",
 			parse: func(c *Config, v string) error { return nonEmpty(&c.DataDir, v) }},
+		{env: "EVENT_DATA_MAX_BYTES", def: strconv.Itoa(events.DefaultMaxDataBytes), usage: "largest event data the API takes, in bytes of compact JSON (at most 1048576)",
+			parse: func(c *Config, v string) error { return intIn(&c.EventDataMaxBytes, v, 2, 1<<20) }},
 
 		{env: "HOST", usage: "HTTP listen host or IP; empty listens on all interfaces",
 			parse: func(c *Config, v string) error { return listenHost(&c.Host, v) }},
@@ -258,6 +271,24 @@ func addrs(dst *[]string, v string) error {
 func listenHost(dst *string, v string) error {
 	if strings.ContainsAny(v, " /[]") || (strings.Contains(v, ":") && net.ParseIP(v) == nil) {
 		return errors.New("must be a host name or IP address without a port (the port is PORT)")
+	}
+	*dst = v
+	return nil
+}
+
+// postgresURL checks a PostgreSQL URL's form; pgx reads the rest (host
+// lists, options) when the store opens.
+func postgresURL(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "postgres" && u.Scheme != "postgresql":
+		return errors.New("must start with postgres:// or postgresql://")
 	}
 	*dst = v
 	return nil

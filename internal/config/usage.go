@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,7 +15,7 @@ func Usage(w io.Writer) error {
 	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, "  FLAG\tENV\tDEFAULT\tMEANING")
 	for _, s := range settings() {
-		def := s.def
+		def := cmp.Or(s.def, s.shownDef)
 		switch {
 		case def == "":
 			def = "-"

@@ -84,7 +84,7 @@ func TestLogger(t *testing.T) {
 	for _, format := range []string{"text", "json"} {
 		t.Run(format, func(t *testing.T) {
 			t.Parallel()
-			c, err := Load([]string{"--log-format", format, "--log-level", "warn"}, nil)
+			c, err := Load(Serve, []string{"--log-format", format, "--log-level", "warn"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

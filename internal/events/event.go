@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -11,8 +12,9 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 )
 
-// Event is one thing that happened: the seed's { name, createdAt }, plus the
-// id of the job that produced it when a job did.
+// Event is one thing that happened: the seed's { name, createdAt }, plus
+// what happened in detail (data) and the id of the job that produced it when
+// a job did.
 type Event struct {
 	// ID is a MongoDB ObjectID shown as 24 lowercase hex characters, in every store.
 	ID string `json:"id"`
@@ -23,6 +25,11 @@ type Event struct {
 	// JobID is the queue job that produced the event, or empty. At most one
 	// event exists per job id: writing a second returns the first.
 	JobID string `json:"jobId,omitempty"`
+	// Data is a JSON object saying what happened, or nil. Stores keep it as
+	// CleanData returns it and give back a JSON object of the same meaning:
+	// equal keys, values and numbers, though PostgreSQL reorders keys and
+	// spaces the text differently. Nobody filters on it.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // Errors the stores return and callers branch on.
@@ -49,8 +56,8 @@ func ValidID(id string) bool {
 // Now returns the current time as stores keep it: UTC, truncated to milliseconds.
 func Now() time.Time { return Normalize(time.Now()) }
 
-// Normalize returns t in UTC truncated to milliseconds, the precision both
-// stores keep, so that a value read back equals the value written.
+// Normalize returns t in UTC truncated to milliseconds, the precision every
+// store keeps, so that a value read back equals the value written.
 func Normalize(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // Cursor marks a position in the newest-first listing order (createdAt

@@ -37,6 +37,9 @@ var JobOptions = queue.JobOptions{
 type MockData struct {
 	Name   string `json:"name"`
 	Source string `json:"source"` // "cron" or "api"
+	// Data becomes the event's data: a small JSON object made up to suit the
+	// name. Jobs added before events had data have none.
+	Data json.RawMessage `json:"data,omitempty"`
 }
 
 // CleanName trims a name and checks it is 1 to MaxNameLen characters of
@@ -60,9 +63,35 @@ var mockNames = []string{
 	"payment.captured", "payment.refunded", "email.sent", "page.viewed",
 }
 
-func mockName() string {
-	n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(mockNames))))
-	return mockNames[n.Int64()]
+func mockName() string { return mockNames[randN(len(mockNames))] }
+
+// randN returns a random int in [0, n).
+func randN(n int) int {
+	r, _ := rand.Int(rand.Reader, big.NewInt(int64(n)))
+	return int(r.Int64())
+}
+
+// newMockData returns a job payload: a name, and data that looks like what
+// such an event would carry.
+func newMockData(source string) json.RawMessage {
+	name := mockName()
+	var data any
+	switch kind, _, _ := strings.Cut(name, "."); kind {
+	case "user":
+		data = map[string]any{"userId": fmt.Sprintf("user-%d", 1+randN(1000))}
+	case "order":
+		data = map[string]any{"orderId": fmt.Sprintf("order-%d", 1+randN(100_000)), "items": 1 + randN(5)}
+	case "payment":
+		data = map[string]any{"paymentId": fmt.Sprintf("pay-%d", 1+randN(100_000)),
+			"amount": float64(100+randN(100_000)) / 100, "currency": "EUR"}
+	case "email":
+		data = map[string]any{"to": fmt.Sprintf("user-%d@example.com", 1+randN(1000)), "template": "welcome"}
+	default:
+		data = map[string]any{"path": fmt.Sprintf("/products/%d", 1+randN(500))}
+	}
+	raw, _ := json.Marshal(data)
+	payload, _ := json.Marshal(MockData{Name: name, Source: source, Data: raw})
+	return payload
 }
 
 // Producer adds mock-data jobs: the seed's EventsProducer.
@@ -80,8 +109,7 @@ func (p *Producer) GenerateMock(ctx context.Context, count int) ([]string, error
 	}
 	jobs := make([]queue.NewJob, count)
 	for i := range jobs {
-		data, _ := json.Marshal(MockData{Name: mockName(), Source: "api"})
-		jobs[i] = queue.NewJob{Name: JobName, Data: data, Options: JobOptions}
+		jobs[i] = queue.NewJob{Name: JobName, Data: newMockData("api"), Options: JobOptions}
 	}
 	added, err := p.q.AddBulk(ctx, jobs)
 	if err != nil {
@@ -97,8 +125,7 @@ func (p *Producer) GenerateMock(ctx context.Context, count int) ([]string, error
 // AddScheduled adds the mock-data job of one cron slot. Its id comes from the
 // slot, so however many instances fire the slot, one job exists.
 func (p *Producer) AddScheduled(ctx context.Context, slot time.Time) (*queue.Job, error) {
-	data, _ := json.Marshal(MockData{Name: mockName(), Source: "cron"})
 	opts := JobOptions
 	opts.ID = "cron-" + strconv.FormatInt(slot.UnixMilli(), 10)
-	return p.q.Add(ctx, JobName, data, opts)
+	return p.q.Add(ctx, JobName, newMockData("cron"), opts)
 }

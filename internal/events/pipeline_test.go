@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"path/filepath"
@@ -85,6 +86,10 @@ func TestEveryJobWritesOneEvent(t *testing.T) {
 		if err != nil || e.Name == "" {
 			t.Fatalf("event of job %s: %+v, %v", id, e, err)
 		}
+		var data map[string]any
+		if err := json.Unmarshal(e.Data, &data); err != nil || len(data) == 0 {
+			t.Fatalf("event of job %s has data %s (%v); want a mock-data object", id, e.Data, err)
+		}
 	}
 }
 
@@ -114,20 +119,40 @@ func TestRedeliveredJobWritesOnce(t *testing.T) {
 	}
 }
 
+// TestJobDataBecomesEventData runs payloads with and without data (jobs
+// added before events had data have none) through the processor.
+func TestJobDataBecomesEventData(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ id, payload, want string }{
+		{"with-data", `{"name":"order.placed","source":"api","data":{ "orderId" : "o-1", "items" : 2 }}`, `{"orderId":"o-1","items":2}`},
+		{"old", `{"name":"order.placed","source":"cron"}`, ""},
+	} {
+		if _, err := b.proc.ProcessJob(ctx, &queue.Job{ID: tc.id, Name: events.JobName, Data: []byte(tc.payload)}); err != nil {
+			t.Fatal(err)
+		}
+		e, err := b.store.GetByJobID(ctx, tc.id)
+		if err != nil || string(e.Data) != tc.want {
+			t.Fatalf("event of job %s = %+v, %v; want data %q", tc.id, e, err, tc.want)
+		}
+	}
+}
+
 func TestMalformedPayloadFailsWithoutRetry(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.runWorker(t)
 	ctx := context.Background()
 	var ids []string
-	for _, data := range []string{`not json`, `{"name":"   "}`, `{"name":42}`} {
+	for _, data := range []string{`not json`, `{"name":"   "}`, `{"name":42}`, `{"name":"x","data":[1]}`} {
 		j, err := b.q.Add(ctx, events.JobName, []byte(data), events.JobOptions)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids = append(ids, j.ID)
 	}
-	waitFor(t, "three failures", func() bool { c, _ := b.q.Counts(ctx); return c.Failed == 3 })
+	waitFor(t, "four failures", func() bool { c, _ := b.q.Counts(ctx); return c.Failed == 4 })
 	for _, id := range ids {
 		j, err := b.q.Get(ctx, id)
 		if err != nil || j.State != queue.StateFailed || j.Failures != 1 || len(j.Error) == 0 {

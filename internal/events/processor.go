@@ -25,8 +25,10 @@ type Result struct {
 	EventID string `json:"eventId"`
 }
 
-// ProcessJob writes the job's event. Malformed data fails the job at once:
-// retrying cannot fix it.
+// ProcessJob writes the job's event, with the payload's data. A malformed
+// payload fails the job at once: retrying cannot fix it. The data is held to
+// CleanData's rules but not to a size limit, which applies where data comes
+// from outside (the API): these jobs come from the Producer.
 func (p *Processor) ProcessJob(ctx context.Context, job *queue.Job) (any, error) {
 	var d MockData
 	if err := json.Unmarshal(job.Data, &d); err != nil {
@@ -36,7 +38,11 @@ func (p *Processor) ProcessJob(ctx context.Context, job *queue.Job) (any, error)
 	if err != nil {
 		return nil, queue.SkipRetry(fmt.Errorf("malformed job data: %v", err))
 	}
-	e, err := p.w.Write(ctx, Event{Name: name, CreatedAt: Now(), JobID: job.ID})
+	data, err := CleanData(d.Data, 0)
+	if err != nil {
+		return nil, queue.SkipRetry(fmt.Errorf("malformed job data: %v", err))
+	}
+	e, err := p.w.Write(ctx, Event{Name: name, CreatedAt: Now(), JobID: job.ID, Data: data})
 	if err != nil {
 		return nil, fmt.Errorf("store event: %w", err)
 	}

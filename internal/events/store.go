@@ -5,24 +5,27 @@ import (
 	"time"
 )
 
-// Store keeps events. The MongoDB and SQLite stores implement it, and
-// internal/store/storetest holds the conformance suite both must pass.
+// Store keeps events. The MongoDB, PostgreSQL and SQLite stores implement
+// it, and internal/store/storetest holds the conformance suite they all pass.
 //
 // Writes of events that carry a JobID are idempotent by that id: writing an
 // event for a job that already has one adds nothing and returns the stored
 // event. That is what makes a redelivered job produce exactly one event.
 type Store interface {
 	// Create stores e and returns it as stored. An empty ID is generated and a
-	// zero CreatedAt set to now; CreatedAt is normalized to UTC milliseconds.
-	// An empty name is ErrEmptyName, a malformed ID ErrInvalidID, and an ID
-	// another event already has ErrDuplicateID.
+	// zero CreatedAt set to now; CreatedAt is normalized to UTC milliseconds
+	// and Data cleaned by CleanData, without a size limit (callers that take
+	// data from outside apply theirs). An empty name is ErrEmptyName, a
+	// malformed ID ErrInvalidID, data CleanData refuses ErrInvalidData, and
+	// an ID another event already has ErrDuplicateID.
 	Create(ctx context.Context, e Event) (Event, error)
 	// CreateMany stores events in one round trip and returns them as stored, in
 	// input order; for an event whose JobID already had one, the earlier event.
 	// Every event is checked as in Create before any is written, so an empty
-	// name or malformed ID writes nothing. A batch that fails at the server
-	// (an ID already taken, a lost connection) may have been stored in part on
-	// MongoDB; retrying it is safe for events that carry a JobID.
+	// name, a malformed ID or invalid data writes nothing. A batch that fails
+	// at the server (an ID already taken, a lost connection) may have been
+	// stored in part on MongoDB; retrying it is safe for events that carry a
+	// JobID.
 	CreateMany(ctx context.Context, es []Event) ([]Event, error)
 	// Get returns the event with id: ErrInvalidID for a malformed id,
 	// ErrNotFound for an unknown one.

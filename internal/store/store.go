@@ -1,8 +1,8 @@
 // Package store holds the input rules of events.Store that every
 // implementation applies the same way before it touches its database: what
 // makes an event writable, how a batch folds duplicate job ids, and what a
-// listing query may ask for. The implementations live in store/sqlite and
-// store/mongo; store/storetest checks that they agree.
+// listing query may ask for. The implementations live in store/sqlite,
+// store/mongo and store/postgres; store/storetest checks that they agree.
 package store
 
 import (
@@ -15,12 +15,18 @@ import (
 
 // Prepare returns e as it is to be stored: an empty ID generated, a given ID
 // in lowercase hex, a zero CreatedAt set to now and any other normalized to
-// UTC milliseconds. An empty name is events.ErrEmptyName and a malformed ID
-// events.ErrInvalidID.
+// UTC milliseconds, and Data as events.CleanData returns it (no size limit).
+// An empty name is events.ErrEmptyName, a malformed ID events.ErrInvalidID
+// and data CleanData refuses events.ErrInvalidData.
 func Prepare(e events.Event) (events.Event, error) {
 	if e.Name == "" {
 		return events.Event{}, events.ErrEmptyName
 	}
+	data, err := events.CleanData(e.Data, 0)
+	if err != nil {
+		return events.Event{}, err
+	}
+	e.Data = data
 	if e.ID == "" {
 		e.ID = events.NewID()
 	} else {

@@ -1,7 +1,9 @@
 package store_test
 
 import (
+	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -25,9 +27,10 @@ func TestPrepare(t *testing.T) {
 				t.Errorf("got %+v; want a fresh id and now in UTC ms", e)
 			}
 		}},
-		{name: "kept and normalized", in: events.Event{Name: "n", ID: "0123456789ABCDEF01234567", CreatedAt: at, JobID: "j"}, check: func(t *testing.T, e events.Event) {
-			want := events.Event{Name: "n", ID: "0123456789abcdef01234567", CreatedAt: time.Date(2024, 5, 6, 6, 8, 9, 123000000, time.UTC), JobID: "j"}
-			if e != want {
+		{name: "bad data", in: events.Event{Name: "n", Data: json.RawMessage(`[1]`)}, wantErr: events.ErrInvalidData},
+		{name: "kept and normalized", in: events.Event{Name: "n", ID: "0123456789ABCDEF01234567", CreatedAt: at, JobID: "j", Data: json.RawMessage(` { "a" : 1 } `)}, check: func(t *testing.T, e events.Event) {
+			want := events.Event{Name: "n", ID: "0123456789abcdef01234567", CreatedAt: time.Date(2024, 5, 6, 6, 8, 9, 123000000, time.UTC), JobID: "j", Data: json.RawMessage(`{"a":1}`)}
+			if !reflect.DeepEqual(e, want) {
 				t.Errorf("got %+v; want %+v", e, want)
 			}
 		}},
@@ -66,7 +69,7 @@ func TestPrepareBatch(t *testing.T) {
 		}
 	}
 	got := b.Answer(b.Unique)
-	if got[2] != got[0] || got[4] != got[3] || got[1].Name != "b" {
+	if !reflect.DeepEqual(got[2], got[0]) || !reflect.DeepEqual(got[4], got[3]) || got[1].Name != "b" {
 		t.Fatalf("Answer = %+v", got)
 	}
 

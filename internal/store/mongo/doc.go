@@ -1,12 +1,33 @@
-// Package mongo is the production events.Store, on MongoDB through the
-// official driver go.mongodb.org/mongo-driver/v2.
+// Package mongo is an events.Store on MongoDB, the seed's database and the
+// default of eventsd serve, through the official driver
+// go.mongodb.org/mongo-driver/v2.
 //
-// Events are documents {_id: ObjectID, name, createdAt: Date, jobId?} in the
-// collection "events" of the database the URI names ("events" when it names
-// none). Open creates the indexes the queries need, and does nothing if they
-// exist: {createdAt: -1, _id: -1} for the listing order, {name: 1,
-// createdAt: -1, _id: -1} for the name filter, and {jobId: 1}, unique and
-// sparse, which makes writes idempotent per job.
+// Events are documents {_id: ObjectID, name, createdAt: Date, jobId?, data?}
+// in the collection "events" of the database the URI names ("events" when it
+// names none). The indexes the queries need are {createdAt: -1, _id: -1} for
+// the listing order, {name: 1, createdAt: -1, _id: -1} for the name filter,
+// and {jobId: 1}, unique and sparse, which makes writes idempotent per job.
+//
+// # Data
+//
+// An event's data is stored as its JSON text, a string, not as a
+// subdocument. A subdocument could not hold every JSON object faithfully:
+// MongoDB before 5.0 and FerretDB refuse field names that contain "." or
+// start with "$" ("http.method" is a common key), FerretDB drops a field
+// named "", and BSON numbers cannot carry a JSON number such as
+// 123456789012345678901234567890 exactly. As text, data reads back as it was
+// written, as in the other stores. Events are filtered on name and time
+// only; a later schema version can add a parsed copy if data ever needs
+// querying inside MongoDB.
+//
+// # Schema versions
+//
+// Open brings the database to this release's schema version with the steps
+// in migrations, each idempotent, recording the version reached in the
+// collection eventsd_migrations, and refuses a database a newer release
+// wrote. Version 1 is the indexes. Documents without data (every document
+// written before events had data) need no step: they read as events without
+// data.
 //
 // # Calls
 //

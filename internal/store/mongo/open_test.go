@@ -2,6 +2,7 @@ package mongo_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -266,4 +267,75 @@ func rawCollection(t *testing.T, uri string) *driver.Collection {
 	t.Cleanup(func() { c.Disconnect(context.Background()) })
 	db := uri[strings.LastIndex(uri, "/")+1:]
 	return c.Database(db).Collection("events")
+}
+
+// TestDataIsText pins how data is stored: its JSON text in a string field,
+// absent when there is none, so that keys MongoDB refuses as field names
+// are kept.
+func TestDataIsText(t *testing.T) {
+	t.Parallel()
+	uri := ferrettest.URI(t)
+	s := openURI(t, uri, mongo.Config{})
+	ctx := context.Background()
+	data := `{"http.method":"GET","$ref":1,"":true}`
+	e, err := s.Create(ctx, events.Event{Name: "with data", Data: json.RawMessage(data)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw bson.M
+	if err := rawCollection(t, uri).FindOne(ctx, bson.D{{Key: "name", Value: "with data"}}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if raw["data"] != data {
+		t.Fatalf("stored data %#v; want the string %s", raw["data"], data)
+	}
+	if got, err := s.Get(ctx, e.ID); err != nil || string(got.Data) != data {
+		t.Fatalf("Get = %+v, %v; want data %s", got, err, data)
+	}
+}
+
+// TestSchemaVersions opens a database as a release before schema versions
+// left it (events and indexes, no record), then checks the recorded
+// version, that opening again changes nothing, and that a database a newer
+// release wrote is refused.
+func TestSchemaVersions(t *testing.T) {
+	t.Parallel()
+	uri := ferrettest.URI(t)
+	ctx := context.Background()
+	old := bson.NewObjectID()
+	if _, err := rawCollection(t, uri).InsertOne(ctx, bson.D{
+		{Key: "_id", Value: old}, {Key: "name", Value: "before versions"},
+		{Key: "createdAt", Value: bson.DateTime(1_600_000_000_000)}, {Key: "jobId", Value: "job-old"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s := openURI(t, uri, mongo.Config{})
+	got, err := s.Get(ctx, old.Hex())
+	if err != nil || got.Name != "before versions" || got.JobID != "job-old" || got.Data != nil {
+		t.Fatalf("old event read as %+v, %v", got, err)
+	}
+	versions := rawCollection(t, uri).Database().Collection("eventsd_migrations")
+	version := func() int {
+		var rec struct {
+			Version int `bson:"version"`
+		}
+		if err := versions.FindOne(ctx, bson.D{{Key: "_id", Value: "events"}}).Decode(&rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec.Version
+	}
+	if v := version(); v != 1 {
+		t.Fatalf("recorded version %d; want 1", v)
+	}
+	openURI(t, uri, mongo.Config{})
+	if v := version(); v != 1 {
+		t.Fatalf("recorded version after a second Open %d; want 1", v)
+	}
+	if _, err := versions.UpdateOne(ctx, bson.D{{Key: "_id", Value: "events"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: 99}}}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = mongo.Open(ctx, uri, mongo.Config{})
+	if err == nil || !strings.Contains(err.Error(), "newer") {
+		t.Fatalf("Open of a database from a newer release: err = %v; want a schema-version error", err)
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
-	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -54,7 +53,8 @@ type Store struct {
 }
 
 // Open connects to the MongoDB deployment at uri (a standalone server, a
-// replica set or a mongos), checks that it answers and creates the indexes.
+// replica set or a mongos), checks that it answers and brings the schema (the
+// indexes) up to date; a database a newer release wrote is refused.
 // It fails, within ctx's deadline or cfg.OpTimeout, when the server cannot be
 // reached. Errors never quote the URI, so its password stays out of logs.
 func Open(ctx context.Context, uri string, cfg Config) (*Store, error) {
@@ -86,39 +86,11 @@ func Open(ctx context.Context, uri string, cfg Config) (*Store, error) {
 		s.Close()
 		return nil, fmt.Errorf("mongo: ping: %w", err)
 	}
-	if err := s.createIndexes(ctx); err != nil {
+	if err := migrate(ctx, s); err != nil {
 		s.Close()
-		return nil, fmt.Errorf("mongo: create indexes on %s.%s: %w", cfg.Database, cfg.Collection, err)
+		return nil, fmt.Errorf("mongo: %w", err)
 	}
 	return s, nil
-}
-
-// indexes returns the indexes the queries use. They are built afresh for each
-// store: the driver writes the generated index name into the options builder,
-// so stores opened concurrently must not share one (a data race found by
-// go test -race).
-func indexes() []mongo.IndexModel {
-	return []mongo.IndexModel{
-		{Keys: bson.D{{Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-		{Keys: bson.D{{Key: "name", Value: 1}, {Key: "createdAt", Value: -1}, {Key: "_id", Value: -1}}},
-		// Sparse rather than partial: FerretDB v1 rejects partial indexes.
-		{Keys: bson.D{{Key: "jobId", Value: 1}}, Options: options.Index().SetUnique(true).SetSparse(true)},
-	}
-}
-
-// createIndexes creates the indexes. An index that exists with the same keys
-// and options is left alone; one with the same name and other options is an
-// error for an operator to look at. It sends one index per command: FerretDB
-// v1.24 panics on a createIndexes that names two existing indexes (it
-// removes them from its list by stale positions), and at start-up the extra
-// round trips cost nothing.
-func (s *Store) createIndexes(ctx context.Context) error {
-	for _, m := range indexes() {
-		if _, err := s.coll.Indexes().CreateOne(ctx, m); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // databaseFromURI returns the database path of a MongoDB URI, or "". The

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"syscall"
 	"testing"
@@ -140,7 +141,7 @@ func diskFullScenario(t *testing.T, dir string, fill, free func()) {
 			t.Fatalf("Count = %d, %v; want %d", n, err, want)
 		}
 		for _, e := range acked {
-			if got, err := s.Get(ctx, e.ID); err != nil || got != e {
+			if got, err := s.Get(ctx, e.ID); err != nil || !reflect.DeepEqual(got, e) {
 				t.Fatalf("Get(%s) = %+v, %v; want %+v", e.ID, got, err, e)
 			}
 		}

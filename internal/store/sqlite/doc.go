@@ -21,11 +21,13 @@
 //
 // # Schema
 //
-// Events are one STRICT table with the id as 24 lowercase hex characters and
-// createdAt as integer Unix milliseconds (UTC). The listing index is
+// Events are one STRICT table with the id as 24 lowercase hex characters,
+// createdAt as integer Unix milliseconds (UTC) and data as the compact JSON
+// text events.CleanData returns, or NULL. The listing index is
 // (created_at DESC, id DESC), the name filter's (name, created_at, id), and a
 // partial unique index on job_id, where not null, makes writes idempotent per
 // job. PRAGMA user_version holds the schema version; migrations lists the
 // steps, and Open applies the missing ones, each in its own transaction, and
-// refuses a file written by a newer release.
+// refuses a file written by a newer release. A step changes the file in
+// place (version 2 added the data column): it never rewrites the events.
 package sqlite

@@ -2,8 +2,11 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -135,5 +138,58 @@ func TestSchemaVersion(t *testing.T) {
 	// The read pool cannot write, even by mistake.
 	if _, err := s.reader.Exec("DELETE FROM events"); err == nil {
 		t.Fatal("a write through the read pool succeeded")
+	}
+}
+
+// TestMigrateFromVersion1 opens a file written before events had data, as
+// the first release left it: Open adds the column in place, the old events
+// read back unchanged, without data, and new events carry data.
+func TestMigrateFromVersion1(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := events.Event{ID: events.NewID(), Name: "from version 1", CreatedAt: time.UnixMilli(1_700_000_000_123).UTC(), JobID: "job-old"}
+	for _, stmt := range []string{migrations[0], "PRAGMA user_version = 1"} {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("INSERT INTO events (id, name, created_at, job_id) VALUES (?, ?, ?, ?)",
+		old.ID, old.Name, old.CreatedAt.UnixMilli(), old.JobID); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a version 1 file: %v", err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	}
+	got, err := s.Get(ctx, old.ID)
+	if err != nil || !reflect.DeepEqual(got, old) {
+		t.Fatalf("old event read as %+v, %v; want %+v", got, err, old)
+	}
+	again, err := s.Create(ctx, events.Event{Name: "redelivered", JobID: "job-old", Data: json.RawMessage(`{"a":1}`)})
+	if err != nil || again.ID != old.ID || again.Data != nil {
+		t.Fatalf("write for the old event's job = %+v, %v; want the old event", again, err)
+	}
+	e, err := s.Create(ctx, events.Event{Name: "new", Data: json.RawMessage(`{"a":1}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Get(ctx, e.ID); err != nil || string(got.Data) != `{"a":1}` {
+		t.Fatalf("new event read as %+v, %v; want data {\"a\":1}", got, err)
+	}
+	// The column refuses what is not an object, even from other writers.
+	if _, err := s.writer.Exec("INSERT INTO events (id, name, created_at, data) VALUES (?, 'x', 0, '[1]')", events.NewID()); err == nil {
+		t.Fatal("the data column took a JSON array")
 	}
 }

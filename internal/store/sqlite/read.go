@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,7 @@ import (
 	"github.com/eventsd/eventsd/internal/store"
 )
 
-const selectEvent = "SELECT id, name, created_at, job_id FROM events"
+const selectEvent = "SELECT id, name, created_at, job_id, data FROM events"
 
 // Get returns the event with id.
 func (s *Store) Get(ctx context.Context, id string) (events.Event, error) {
@@ -133,11 +134,15 @@ func scanEvent(row scanner) (events.Event, error) {
 		e     events.Event
 		ms    int64
 		jobID sql.NullString
+		data  sql.NullString
 	)
-	if err := row.Scan(&e.ID, &e.Name, &ms, &jobID); err != nil {
+	if err := row.Scan(&e.ID, &e.Name, &ms, &jobID, &data); err != nil {
 		return events.Event{}, err
 	}
 	e.CreatedAt = time.UnixMilli(ms).UTC()
 	e.JobID = jobID.String
+	if data.Valid {
+		e.Data = json.RawMessage(data.String)
+	}
 	return e, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -65,7 +66,7 @@ func TestOpenReadOnlyDirectory(t *testing.T) {
 	})
 	chmod(t, old, 0o755)
 	s = openPath(t, path)
-	if got, err := s.Get(ctx, e.ID); err != nil || got != e {
+	if got, err := s.Get(ctx, e.ID); err != nil || !reflect.DeepEqual(got, e) {
 		t.Fatalf("after the directory is writable again Get = %+v, %v; want %+v", got, err, e)
 	}
 }

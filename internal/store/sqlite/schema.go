@@ -19,6 +19,9 @@ var migrations = []string{
 	CREATE INDEX events_listing ON events (created_at DESC, id DESC);
 	CREATE INDEX events_by_name ON events (name, created_at, id);
 	CREATE UNIQUE INDEX events_by_job ON events (job_id) WHERE job_id IS NOT NULL;`,
+	// 2: event data, a JSON object as text; NULL for none, as in every event
+	// written before it.
+	`ALTER TABLE events ADD COLUMN data TEXT CHECK (data IS NULL OR json_type(data) = 'object');`,
 }
 
 // migrate brings the schema of db up to len(migrations), one transaction per

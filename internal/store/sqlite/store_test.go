@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -64,13 +65,13 @@ func TestReopenKeepsEvents(t *testing.T) {
 	s = openPath(t, path)
 	for _, want := range append(many, one) {
 		got, err := s.Get(ctx, want.ID)
-		if err != nil || got != want {
+		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("after reopen Get(%s) = %+v, %v; want %+v", want.ID, got, err, want)
 		}
 	}
 	// Idempotency by job id survives too: the unique index is in the file.
 	again, err := s.Create(ctx, events.Event{Name: "one again", JobID: "job-1"})
-	if err != nil || again != one {
+	if err != nil || !reflect.DeepEqual(again, one) {
 		t.Fatalf("after reopen Create(job-1) = %+v, %v; want the first event %+v", again, err, one)
 	}
 	if n, err := s.Count(ctx, time.Time{}, time.Time{}); err != nil || n != 3 {

@@ -13,7 +13,7 @@ import (
 
 // insertEvent adds an event unless its job id already has one. A taken id is
 // not covered by the ON CONFLICT clause and fails with a constraint error.
-const insertEvent = `INSERT INTO events (id, name, created_at, job_id) VALUES (?, ?, ?, ?)
+const insertEvent = `INSERT INTO events (id, name, created_at, job_id, data) VALUES (?, ?, ?, ?, ?)
 	ON CONFLICT (job_id) WHERE job_id IS NOT NULL DO NOTHING`
 
 // Create stores e, or returns the event its JobID already has.
@@ -71,7 +71,7 @@ func (s *Store) insertAll(ctx context.Context, es []events.Event) ([]events.Even
 // insert writes e and returns it, or, when its job id already has an event,
 // that event.
 func insert(ctx context.Context, tx *sql.Tx, stmt *sql.Stmt, e events.Event) (events.Event, error) {
-	res, err := stmt.ExecContext(ctx, e.ID, e.Name, e.CreatedAt.UnixMilli(), nullable(e.JobID))
+	res, err := stmt.ExecContext(ctx, e.ID, e.Name, e.CreatedAt.UnixMilli(), nullable(e.JobID), nullable(string(e.Data)))
 	if err != nil {
 		if isConstraint(err) {
 			return events.Event{}, fmt.Errorf("%w: %s", events.ErrDuplicateID, e.ID)

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite of events.Store: every
-// implementation runs it, so that the SQLite and MongoDB stores cannot drift
-// apart. It is imported by tests only.
+// implementation runs it, so that the SQLite, MongoDB and PostgreSQL stores
+// cannot drift apart. It is imported by tests only.
 //
 // A store's test calls Run with a function that opens a fresh, empty store
 // for one subtest:
@@ -49,7 +49,7 @@ type test struct {
 }
 
 func tests() []test {
-	return slices.Concat(createTests(), batchTests(), listTests(), countTests(), lifecycleTests())
+	return slices.Concat(createTests(), batchTests(), dataTests(), listTests(), countTests(), lifecycleTests())
 }
 
 // base is a fixed instant in the past that tests lay their events out from,
@@ -118,12 +118,14 @@ func listAll(t *testing.T, s events.Store, q events.ListQuery) []events.Event {
 }
 
 // sameEvent fails t unless got is want as a store returns it: equal fields,
-// and CreatedAt in UTC at millisecond precision.
+// data of the same meaning (see sameData), and CreatedAt in UTC at
+// millisecond precision.
 func sameEvent(t *testing.T, what string, got, want events.Event) {
 	t.Helper()
 	if got.ID != want.ID || got.Name != want.Name || got.JobID != want.JobID || !got.CreatedAt.Equal(want.CreatedAt) {
 		t.Fatalf("%s = %s; want %s", what, show(got), show(want))
 	}
+	sameData(t, what, got.Data, want.Data)
 	checkTime(t, what, got.CreatedAt)
 }
 
@@ -170,7 +172,7 @@ func ids(es []events.Event) []string {
 }
 
 func show(e events.Event) string {
-	return fmt.Sprintf("{ID:%s Name:%q CreatedAt:%s JobID:%q}", e.ID, e.Name, e.CreatedAt.Format(time.RFC3339Nano), e.JobID)
+	return fmt.Sprintf("{ID:%s Name:%q CreatedAt:%s JobID:%q Data:%s}", e.ID, e.Name, e.CreatedAt.Format(time.RFC3339Nano), e.JobID, clip(e.Data))
 }
 
 func wantErr(t *testing.T, what string, err, target error) {
