@@ -37,6 +37,7 @@ var scenarios = []scenario{
 	{"timeout fails the attempt", timeoutFailsAttempt},
 	{"lifecycle events across processes", lifecycleEvents},
 	{"many workers, every job once", everyJobOnce},
+	{"a long job keeps its lease", longJobKeepsLease},
 	{"lost worker's job is redelivered", lostWorkerRedelivered},
 	{"stall limit fails the job", stallLimitFailsJob},
 	{"stale worker cannot complete a redelivered job", staleWorkerCannotComplete},
@@ -810,6 +811,31 @@ func everyJobOnce(t *testing.T, b *bundle) {
 	}
 	if c, _ := b.q.Counts(ctx); c != (Counts{CompletedTotal: jobs}) {
 		t.Fatalf("counts = %+v", c)
+	}
+}
+
+func longJobKeepsLease(t *testing.T, b *bundle) {
+	w := watch(t, b.q)
+	beats := make(chan struct{})
+	// Many heartbeats (every 100 ms) pass while the job runs: each must
+	// renew its lease, or the job would be handed back as a stall.
+	b.startWorker(t, b.q, func(ctx context.Context, job *Job) (any, error) {
+		select {
+		case <-time.After(1500 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, context.Cause(ctx)
+		}
+		close(beats)
+		return "done", nil
+	}, WorkerConfig{LeaseTime: 300 * time.Millisecond})
+	j := mustAdd(t, b.q, "long", nil, JobOptions{RemoveOnComplete: Keep})
+	w.awaitJob(t, j.ID, EventCompleted)
+	<-beats
+	if got := mustState(t, b.q, j.ID, StateCompleted); got.Stalls != 0 || string(got.Result) != `"done"` {
+		t.Fatalf("long job = %+v; want it completed by its one delivery", got)
+	}
+	if n := w.seenOf(EventStalled); n != 0 {
+		t.Fatalf("%d stalls", n)
 	}
 }
 

@@ -6,24 +6,24 @@
 -- cancellation was requested.
 local lease = tonumber(ARGV[3])
 local now = now_ms()
-local hm, zm = {}, {}
+local ids, tokens, hm = {}, {}, {}
 for i = 4, #ARGV, 2 do
+  ids[#ids + 1] = ARGV[i]
+  tokens[#tokens + 1] = tonumber(ARGV[i + 1])
   hm[#hm + 1] = ARGV[i] .. '|u'
   hm[#hm + 1] = ARGV[i] .. '|c'
-  zm[#zm + 1] = ARGV[i]
 end
-if #zm == 0 then return pack({ '0' }) end
+if #ids == 0 then return pack({ '0' }) end
 local v = call_many('HMGET', kData, nil, hm)
-local zs = call_many('ZMSCORE', kActive, nil, zm)
+local zs = call_many('ZMSCORE', kActive, nil, ids)
 local lost, cancel, z = {}, {}, {}
-for k = 1, #zm do
-  local token = tonumber(ARGV[2 + 2 * k])
-  local d = parse_run(v[2 * k - 1])
-  if not v[2 * k - 1] or d ~= token or not zs[k] then
+for k = 1, #ids do
+  local run = v[2 * k - 1]
+  if not run or parse_run(run) ~= tokens[k] or not zs[k] then
     lost[#lost + 1] = int(k)
   else
     z[#z + 1] = now + lease
-    z[#z + 1] = zm[k]
+    z[#z + 1] = ids[k]
     if v[2 * k] then cancel[#cancel + 1] = int(k) end
   end
 end
