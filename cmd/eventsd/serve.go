@@ -149,6 +149,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		jm := metrics.NewJobs(reg)
 		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
+			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
 			Observer:        jm.Observer(),
 			Logger:          log,

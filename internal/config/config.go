@@ -115,6 +115,10 @@ type Config struct {
 	// WorkerConcurrency, from WORKER_CONCURRENCY, default 100, is how many
 	// jobs a worker runs at once.
 	WorkerConcurrency int
+	// JobLease, from JOB_LEASE, default 15s (300ms to 1h), is how long a
+	// running job stays leased to its worker without a heartbeat; heartbeats
+	// run every third of it.
+	JobLease time.Duration
 	// CronEnabled, from CRON_ENABLED, default true, switches the schedules
 	// off without changing Roles.
 	CronEnabled bool

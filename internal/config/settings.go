@@ -98,6 +98,8 @@ func settings() []setting {
 
 		{env: "WORKER_CONCURRENCY", def: "100", usage: "jobs a worker runs at once (the event writes of concurrent jobs share one insert)",
 			parse: func(c *Config, v string) error { return intIn(&c.WorkerConcurrency, v, 1, 10000) }},
+		{env: "JOB_LEASE", def: "15s", usage: "how long a running job stays leased without a heartbeat: a crashed worker's jobs run again about this long after it died",
+			parse: func(c *Config, v string) error { return durationIn(&c.JobLease, v, 300*time.Millisecond, time.Hour) }},
 		{env: "CRON_ENABLED", def: "true", isBool: true, usage: "run the CRON_* schedules (in a process with the scheduler role)",
 			parse: func(c *Config, v string) error { return boolean(&c.CronEnabled, v) }},
 		{env: "ROLES", def: "api,worker,scheduler", usage: "roles this process takes: a subset of api, worker, scheduler",
@@ -170,6 +172,18 @@ func duration(dst *time.Duration, v string, zeroOK bool) error {
 		return errors.New("must not be negative")
 	case d <= 0 && !zeroOK:
 		return errors.New("must be more than 0")
+	}
+	*dst = d
+	return nil
+}
+
+func durationIn(dst *time.Duration, v string, lo, hi time.Duration) error {
+	var d time.Duration
+	if err := duration(&d, v, false); err != nil {
+		return err
+	}
+	if d < lo || d > hi {
+		return fmt.Errorf("must be %s to %s", lo, hi)
 	}
 	*dst = d
 	return nil

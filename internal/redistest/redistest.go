@@ -106,12 +106,15 @@ func randomHex(n int) string {
 
 // Server is a Redis server that a fault test may stop and restart.
 type Server struct {
+	// Real says it is a redis-server process, which can persist data.
+	Real bool
 	// URL reaches database 0 of the server.
 	URL     string
 	mini    *miniredis.Miniredis
 	cmd     *exec.Cmd
 	port    string
 	dir     string
+	args    []string
 	t       testing.TB
 	stopped bool
 }
@@ -121,7 +124,14 @@ type Server struct {
 // miniredis. It is stopped when the test ends.
 func StartServer(t testing.TB) *Server {
 	t.Helper()
-	s := &Server{t: t}
+	return StartServerWith(t)
+}
+
+// StartServerWith is StartServer with redis-server arguments of the test's
+// own, such as "--appendonly", "yes"; the in-process server ignores them.
+func StartServerWith(t testing.TB, args ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, args: args}
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		s.mini = miniredis.RunT(t)
 		s.URL = "redis://" + s.mini.Addr() + "/0"
@@ -134,6 +144,7 @@ func StartServer(t testing.TB) *Server {
 	_, s.port, _ = net.SplitHostPort(l.Addr().String())
 	l.Close()
 	s.dir = t.TempDir()
+	s.Real = true
 	s.URL = "redis://127.0.0.1:" + s.port + "/0"
 	s.start()
 	t.Cleanup(s.Stop)
@@ -142,8 +153,8 @@ func StartServer(t testing.TB) *Server {
 
 func (s *Server) start() {
 	s.t.Helper()
-	s.cmd = exec.Command("redis-server", "--port", s.port, "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", s.dir)
+	args := []string{"--port", s.port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", s.dir}
+	s.cmd = exec.Command("redis-server", append(args, s.args...)...)
 	if err := s.cmd.Start(); err != nil {
 		s.t.Fatalf("redistest: start redis-server: %v", err)
 	}
@@ -174,8 +185,8 @@ func (s *Server) Stop() {
 }
 
 // Restart starts the server again on the same address. The in-process server
-// keeps its data; a redis-server process starts from its last Snapshot, or
-// empty if none was taken (it persists nothing by itself).
+// keeps its data; a redis-server process starts from its append-only file
+// if StartServerWith turned one on, else from its last Snapshot, else empty.
 func (s *Server) Restart() {
 	s.t.Helper()
 	if s.mini != nil {
