@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventsd/eventsd/internal/events"
@@ -115,7 +116,42 @@ func (b *bundle) do(t *testing.T, method, path string, body io.Reader, headers .
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.documented(t, method, path, res.StatusCode)
 	return response{status: res.StatusCode, header: res.Header, body: data}
+}
+
+// documented fails the test when status is not one the OpenAPI document
+// lists for the operation that a request with method and path reaches.
+// Every request a test makes passes through it, so that what the tests
+// observe is what the document says. Requests that reach no operation
+// (unknown paths, /metrics, the docs) are not checked here.
+func (b *bundle) documented(t *testing.T, method, path string, status int) {
+	t.Helper()
+	path, _, _ = strings.Cut(path, "?")
+	if cleanPath(path) != path {
+		return
+	}
+	_, pattern := b.api.mux.Handler(httptest.NewRequest(method, path, nil))
+	_, route, _ := strings.Cut(pattern, " ")
+	item := b.api.OpenAPI().Paths[route]
+	if item == nil {
+		return
+	}
+	var op *huma.Operation
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		op = item.Get
+	case http.MethodPost:
+		op = item.Post
+	case http.MethodDelete:
+		op = item.Delete
+	}
+	if op == nil {
+		return
+	}
+	if op.Responses[strconv.Itoa(status)] == nil {
+		t.Errorf("%s %s answered %d, which the OpenAPI document does not list for %s", method, path, status, op.OperationID)
+	}
 }
 
 func (b *bundle) get(t *testing.T, path string) response {
