@@ -50,6 +50,9 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 		}
 		r2 := *r // a shallow copy, as Request.WithContext makes
 		r2.Body, r2.ContentLength, r2.TransferEncoding = io.NopCloser(bytes.NewReader(body)), int64(len(body)), nil
+		// readBody accepted any spelling of application/json; huma knows one.
+		r2.Header = r.Header.Clone()
+		r2.Header.Set("Content-Type", "application/json")
 		r = &r2
 	}
 	a.mux.ServeHTTP(w, r)
@@ -63,7 +66,15 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 // huma, reading from the connection itself, would answer the last with a
 // 500. Requiring application/json also keeps browsers from sending these
 // operations a body without a CORS preflight.
-func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+func (a *API) readBody(w http.ResponseWriter, r *http.Request) (body []byte, err error) {
+	defer func() {
+		if err != nil {
+			// The rest of a refused body is not worth reading: net/http
+			// would otherwise try to, before it answers, to keep the
+			// connection for another request.
+			w.Header().Set("Connection", "close")
+		}
+	}()
 	ct := r.Header.Get("Content-Type")
 	if ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
@@ -77,10 +88,13 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	// Both fail harmlessly where unsupported (httptest.ResponseRecorder).
 	_ = rc.SetReadDeadline(time.Now().Add(a.cfg.BodyReadTimeout))
-	// Once the body is read, no deadline: net/http's background read of
-	// the idle connection would hit it and cancel the handler's context.
-	defer rc.SetReadDeadline(time.Time{})
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	body, err = io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err == nil {
+		// Once the body is read, no deadline: net/http's background read
+		// of the idle connection would hit it and cancel the handler's
+		// context.
+		_ = rc.SetReadDeadline(time.Time{})
+	}
 	var netErr net.Error
 	switch {
 	case errors.As(err, new(*http.MaxBytesError)):
