@@ -53,8 +53,8 @@ func (a *API) crossOrigin(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := cop.Check(r); err != nil {
-			a.fail(w, r, wordf(errForbidden, "cross-origin %s refused: a page on another origin may not change this server's state "+
-				"(the server trusts the origins it is configured with)", r.Method))
+			a.fail(w, r, wordf(errForbidden, "cross-origin %s refused: a page on another origin may change this server's state "+
+				"only if the server trusts that origin (CORS_ALLOWED_ORIGINS)", r.Method))
 			return
 		}
 		next.ServeHTTP(w, r)

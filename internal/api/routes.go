@@ -206,9 +206,13 @@ func schemaName(t reflect.Type, hint string) string {
 const apiDescription = `eventsd is a job-queue service: a Redis job engine, cron schedules, and an
 event store (MongoDB or SQLite), with this REST API.
 
-Errors are RFC 9457 problem details (application/problem+json). Request bodies
-are JSON (Content-Type: application/json), at most %d bytes; unknown fields and
-unknown query parameters are rejected (422). Times are RFC 3339 in UTC with
-milliseconds.
+Errors are RFC 9457 problem details (application/problem+json); each operation
+lists every status it can answer. Request bodies are JSON (Content-Type:
+application/json), at most %d bytes; unknown fields and unknown query
+parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
+
+A server started with tokens needs one on every operation but the health
+checks (see the bearer scheme). Browser pages on other origins may write only
+if the server trusts their origin (CORS_ALLOWED_ORIGINS).
 
 Outside this document: Prometheus metrics at /metrics, and this page at /api/docs.`
