@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"github.com/eventsd/eventsd/queue"
 )
@@ -311,7 +312,7 @@ func TestStreamCap(t *testing.T) {
 func TestSlowConsumerIsDropped(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
-	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue("mock-data-queue")
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
 	a := New(newStore(t), q, &fakeProducer{}, Config{StreamWriteTimeout: 2 * time.Second})
 	srv := httptest.NewServer(a)
 	t.Cleanup(func() { a.CloseStreams(); srv.Close() })
