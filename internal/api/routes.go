@@ -94,13 +94,13 @@ func (a *API) document(op *huma.Operation, hasBody bool) {
 			http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	if op.Method != http.MethodGet && op.Method != http.MethodHead {
-		codes = append(codes, http.StatusForbidden) // cross-origin writes
+		// A cross-origin write, or a write with the read-only token.
+		codes = append(codes, http.StatusForbidden)
 	}
 	op.Security = []map[string][]string{{}}
-	guarded := accessFor(op.Method, op.Path) == accessAPI && (a.cfg.Token != "" || a.cfg.ReadToken != "")
-	if guarded {
+	if accessFor(op.Method, op.Path) == accessAPI && (a.cfg.Token != "" || a.cfg.ReadToken != "") {
 		op.Security = []map[string][]string{{bearerScheme: {}}}
-		codes = append(codes, http.StatusUnauthorized, http.StatusForbidden)
+		codes = append(codes, http.StatusUnauthorized)
 	}
 	if op.Responses == nil {
 		op.Responses = map[string]*huma.Response{}
