@@ -32,9 +32,9 @@ func (a *API) jobEventsOp() huma.Operation {
 			"Event ids are `<ms>-<seq>` (a Redis stream entry) or `<ms>-<seq>-<i>` (the i-th job, from 0, of an " +
 			"entry that carries several); ms and seq are unsigned 64-bit, i unsigned 32-bit decimals. Without " +
 			"Last-Event-ID (or `after`) the stream starts with events that happen from now on; with an id it " +
-			"resumes after that event, which is what EventSource does on reconnect (events trimmed from the " +
-			"capped stream are gone). `$` means from now on and `0` from the oldest event kept. Anything else " +
-			"is a 400 before the stream starts.\n\n" +
+			"resumes after that event or entry, which is what EventSource does on reconnect (events trimmed " +
+			"from the capped stream are gone). A bare `<ms>` is a time: the events from then on (`0`: every " +
+			"event kept); `$` means from now on. Anything else is a 400 before the stream starts.\n\n" +
 			"A comment line is sent every 15 s to keep proxies from closing an idle stream. A client that reads " +
 			"nothing for 10 s, or falls too far behind the queue's events, is dropped, so that it cannot slow " +
 			"the others; if the queue cannot be read the stream sends an `error` event with a problem as data " +
@@ -93,17 +93,21 @@ func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResp
 }
 
 var errBadStreamID = wordf(errMalformed, "an event id is <ms>-<seq> or <ms>-<seq>-<i> in decimal "+
-	"(ms and seq below 2^64, i below 2^32), or $ or 0")
+	"(ms and seq below 2^64, i below 2^32), or a time <ms>, or $")
 
-// validStreamID reports whether id is an event id the stream can resume
-// after: "$" (from now on), "0" (from the oldest kept), "<ms>-<seq>" (a
-// lifecycle stream entry) or "<ms>-<seq>-<i>" (the i-th job of an entry).
+// validStreamID reports whether id is a position the stream can resume
+// after: "$" (from now on), "<ms>-<seq>" (a lifecycle stream entry),
+// "<ms>-<seq>-<i>" (the i-th job of an entry), or "<ms>" (a time: the
+// events from then on; "0" is every event kept). It is the engine's grammar
+// (queue.ValidEventID, once the engine has it), checked here so that an id
+// Redis would reject is a 400 before the stream starts, not an error event
+// after.
 func validStreamID(id string) bool {
-	if id == "$" || id == "0" {
+	if id == "$" {
 		return true
 	}
 	parts := strings.Split(id, "-")
-	if len(parts) < 2 || len(parts) > 3 {
+	if len(parts) > 3 {
 		return false
 	}
 	for i, p := range parts {
