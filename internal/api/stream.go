@@ -64,9 +64,9 @@ func (a *API) jobEventsOp() huma.Operation {
 	}
 }
 
-// jobEventsInput takes where to resume. The id's format is checked in the
-// handler (a 400), not by a schema pattern (a 422), and both parts of it: an
-// id the pattern allows but Redis rejects would fail mid-stream.
+// jobEventsInput takes where to resume. The id is checked in the handler (a
+// 400), not by a schema pattern (a 422), and each of its parts for size: an
+// id a pattern allows but Redis rejects would fail mid-stream.
 type jobEventsInput struct {
 	LastEventID string `header:"Last-Event-ID" maxLength:"64" doc:"Resume after this event id; EventSource sends it on reconnect."`
 	After       string `query:"after" maxLength:"64" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins."`
