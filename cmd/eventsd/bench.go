@@ -54,8 +54,8 @@ Flags:
   --data-dir DIR      where e2e's temporary SQLite file goes (default: the
                       system's temporary directory)
   --url URL           the eventsd http drives (default http://localhost:9000)
-  --token T           bearer token for the server's POST and DELETE (default
-                      API_TOKEN)
+  --token T           bearer token for the server's API, sent with every
+                      request (default API_TOKEN)
   --json              print one JSON object with every figure
 
 Redis and the store are found as by eventsd serve: REDIS_URL and friends,

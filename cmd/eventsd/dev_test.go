@@ -369,8 +369,8 @@ func TestDevAcceptance(t *testing.T) {
 }
 
 // TestDevTokenAndJSONLogs covers the optional settings a deployment turns
-// on: with API_TOKEN every POST and DELETE needs the bearer token (reads stay
-// open), LOG_FORMAT=json makes every log line a JSON object, and SIGINT
+// on: with API_TOKEN every /api route but the health check needs the bearer
+// token, LOG_FORMAT=json makes every log line a JSON object, and SIGINT
 // stops the process as cleanly as SIGTERM.
 func TestDevTokenAndJSONLogs(t *testing.T) {
 	t.Parallel()
@@ -384,6 +384,8 @@ func TestDevTokenAndJSONLogs(t *testing.T) {
 		{"POST", "/api/events/generate-mock", `{"count":1}`},
 		{"DELETE", "/api/events/0123456789abcdef01234567", ""},
 		{"POST", "/api/queue/pause", ""},
+		{"GET", "/api/events", ""},
+		{"GET", "/api/jobs/events", ""},
 	} {
 		a := p.do(c.method, c.path, c.body)
 		checkProblem(t, c.method+" "+c.path+" without a token", a, http.StatusUnauthorized)
@@ -413,8 +415,18 @@ func TestDevTokenAndJSONLogs(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated {
 		t.Errorf("POST with the token: %d, want 201", resp.StatusCode)
 	}
+	req, _ = http.NewRequest("GET", p.URL+"/api/events", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = p.client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var page eventPage
-	p.getJSON("/api/events", http.StatusOK, &page) // reads need no token
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /api/events with the token: %d, %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	p.getJSON("/api/events/health", http.StatusOK, &struct{}{}) // the health check stays open
 	if len(page.Items) != 1 || page.Items[0].Name != "with.token" {
 		t.Errorf("events: %+v, want only the one posted with the token", page.Items)
 	}

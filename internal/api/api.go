@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -75,9 +76,35 @@ type Config struct {
 	Schedules Schedules
 	// Checks are the dependencies /api/events/health and /readyz ping.
 	Checks []Check
-	// Token, when set, is the bearer token every POST and DELETE needs.
-	// Empty leaves the API open.
+	// Token, when set, is a bearer token that every /api route needs, except
+	// GET /api/events/health and the docs (/api/docs, /api/openapi.json),
+	// and it allows every method. With Token and ReadToken empty, /api is
+	// open.
 	Token string
+	// ReadToken, when set, is a bearer token that allows GET and HEAD on the
+	// routes Token guards; any other method with it is a 403. Setting it
+	// closes reads to callers without a token, even when Token is empty
+	// (which leaves no way to write: a read-only API).
+	ReadToken string
+	// MetricsToken, when set, is the bearer token /metrics needs. The API
+	// tokens do not open /metrics, nor this one /api.
+	MetricsToken string
+	// AllowedOrigins are the browser origins, "scheme://host[:port]", whose
+	// pages may call the API: their CORS preflights are answered and their
+	// writes allowed. A browser request from any other origin that could
+	// change state (not GET, HEAD or OPTIONS) is refused with a 403, whether
+	// or not a token is set. New panics on a malformed origin.
+	AllowedOrigins []string
+	// MaxStreams caps the concurrent SSE streams of GET /api/jobs/events;
+	// one more is a 429. Zero means no cap.
+	MaxStreams int
+	// StreamWriteTimeout bounds each write to an SSE client: a client that
+	// reads nothing for this long is dropped, so that it cannot hold its
+	// stream's resources. Default 10 s.
+	StreamWriteTimeout time.Duration
+	// BodyReadTimeout bounds reading a request body; a body not received in
+	// time is a 408. Default 5 s.
+	BodyReadTimeout time.Duration
 	// Registerer receives the HTTP metrics and Gatherer serves /metrics;
 	// usually one *prometheus.Registry for both, which also holds the queue's
 	// metrics. A missing one is the other when it can serve, else a fresh
@@ -120,6 +147,11 @@ type API struct {
 	handler http.Handler
 	metrics *httpMetrics
 
+	// bodyRoutes are the patterns of operations that take a request body.
+	bodyRoutes map[string]bool
+
+	// streams counts open SSE streams, for MaxStreams.
+	streams atomic.Int64
 	// closing ends SSE streams on CloseStreams: http.Server.Shutdown waits for
 	// active requests but does not cancel them.
 	closing   chan struct{}
@@ -137,6 +169,8 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.CheckTimeout = cmp.Or(cfg.CheckTimeout, 2*time.Second)
 	cfg.Heartbeat = cmp.Or(cfg.Heartbeat, 15*time.Second)
+	cfg.StreamWriteTimeout = cmp.Or(cfg.StreamWriteTimeout, 10*time.Second)
+	cfg.BodyReadTimeout = cmp.Or(cfg.BodyReadTimeout, 5*time.Second)
 	cfg.Registerer, cfg.Gatherer = registries(cfg.Registerer, cfg.Gatherer)
 
 	a := &API{
@@ -148,16 +182,19 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 		mux:      http.NewServeMux(),
 		metrics:  newHTTPMetrics(cfg.Registerer),
 		closing:  make(chan struct{}),
+
+		bodyRoutes: map[string]bool{},
 	}
-	a.huma = newHumaAPI(a.mux, cfg)
+	a.huma = newHumaAPI(a.mux, cfg, jobs.Name())
 	a.routes()
 	a.handler = chain(http.HandlerFunc(a.route),
 		withRequestInfo,
 		a.logRequests,
 		a.measure,
 		a.recoverPanics,
+		a.cors,
+		a.crossOrigin,
 		a.authorize,
-		a.limitBody,
 	)
 	return a
 }

@@ -1,11 +1,13 @@
 package api
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/danielgtaylor/huma/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/eventsd/eventsd/internal/events"
@@ -115,7 +118,76 @@ func (b *bundle) do(t *testing.T, method, path string, body io.Reader, headers .
 	if err != nil {
 		t.Fatal(err)
 	}
+	b.documented(t, method, path, res.StatusCode)
 	return response{status: res.StatusCode, header: res.Header, body: data}
+}
+
+// documented fails the test when status is not one the OpenAPI document
+// lists for the operation that a request with method and path reaches.
+// Every request a test makes passes through it, so that what the tests
+// observe is what the document says. Requests that reach no operation
+// (unknown paths, /metrics, the docs) are not checked here.
+func (b *bundle) documented(t *testing.T, method, path string, status int) {
+	t.Helper()
+	path, _, _ = strings.Cut(path, "?")
+	if cleanPath(path) != path {
+		return
+	}
+	_, pattern := b.api.mux.Handler(httptest.NewRequest(method, path, nil))
+	_, route, _ := strings.Cut(pattern, " ")
+	item := b.api.OpenAPI().Paths[route]
+	if item == nil {
+		return
+	}
+	var op *huma.Operation
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		op = item.Get
+	case http.MethodPost:
+		op = item.Post
+	case http.MethodDelete:
+		op = item.Delete
+	}
+	if op == nil {
+		return
+	}
+	if op.Responses[strconv.Itoa(status)] == nil {
+		t.Errorf("%s %s answered %d, which the OpenAPI document does not list for %s", method, path, status, op.OperationID)
+	}
+}
+
+// raw sends request, bytes as they are, on a new connection and reads one
+// response: for what http.Client would not send (bad framing, paths it
+// would clean, missing headers). The status is checked against the document
+// as do's is.
+func (b *bundle) raw(t *testing.T, request string) response {
+	t.Helper()
+	conn, err := net.Dial("tcp", b.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, request); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("reading the answer to %q: %v", firstLine(request), err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Fields(firstLine(request)); len(f) == 3 {
+		b.documented(t, f[0], f[1], res.StatusCode)
+	}
+	return response{status: res.StatusCode, header: res.Header, body: data}
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\r\n")
+	return line
 }
 
 func (b *bundle) get(t *testing.T, path string) response {

@@ -30,13 +30,13 @@ func (a *API) docsPage(w http.ResponseWriter, r *http.Request) {
 
 // docsAssets serves the page's files under /api/docs/. Unknown files are a
 // 404 problem, like any unknown path.
-func docsAssets() http.Handler {
+func (a *API) docsAssets() http.Handler {
 	files, _ := fs.Sub(swaggerUI, "swaggerui")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name := strings.TrimPrefix(r.URL.Path, "/api/docs/")
 		fi, err := fs.Stat(files, name)
 		if err != nil || fi.IsDir() || name == "index.html" || strings.Contains(name, "/") {
-			writeProblem(w, http.StatusNotFound, "no file "+r.URL.Path+"; the API is documented at /api/docs")
+			a.fail(w, r, wordf(errNoRoute, "no file %s; the API is documented at /api/docs", r.URL.Path))
 			return
 		}
 		// The files change only with the binary; an hour of caching spares

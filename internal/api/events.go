@@ -79,13 +79,28 @@ type listEventsInput struct {
 	To     time.Time `query:"to" doc:"Only events created before this time (RFC 3339)."`
 }
 
-// Resolve rejects an empty time window, which can only be a mistake.
-func (in *listEventsInput) Resolve(huma.Context) []error {
-	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
-		return []error{&huma.ErrorDetail{Location: "query.to", Message: "to must be after from", Value: in.To}}
+// Resolve rejects what the schema cannot: an offset outside ±23:59, which
+// Go's parser accepts but RFC 3339 does not (nor can the time be written
+// back), and an empty time window, which can only be a mistake.
+func (in *listEventsInput) Resolve(ctx huma.Context) []error {
+	var errs []error
+	for _, p := range []struct {
+		name string
+		t    time.Time
+	}{{"from", in.From}, {"to", in.To}} {
+		if _, off := p.t.Zone(); off < -maxOffset || off > maxOffset {
+			errs = append(errs, &huma.ErrorDetail{Location: "query." + p.name,
+				Message: "the UTC offset must be within ±23:59", Value: ctx.Query(p.name)})
+		}
 	}
-	return nil
+	if len(errs) == 0 && !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
+		errs = append(errs, &huma.ErrorDetail{Location: "query.to", Message: "to must be after from", Value: ctx.Query("to")})
+	}
+	return errs
 }
+
+// maxOffset is RFC 3339's largest UTC offset, 23:59, in seconds.
+const maxOffset = 23*3600 + 59*60
 
 type eventPage struct {
 	Items      []eventView `json:"items" nullable:"false"`
@@ -171,8 +186,7 @@ type newEvent struct {
 func checkName(given string) (string, error) {
 	name, err := events.CleanName(given)
 	if err != nil {
-		return "", huma.Error422UnprocessableEntity("validation failed",
-			&huma.ErrorDetail{Location: "body.name", Message: err.Error(), Value: given})
+		return "", invalidAt("body.name", given, err)
 	}
 	return name, nil
 }

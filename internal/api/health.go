@@ -146,17 +146,17 @@ func (a *API) readiness(ctx context.Context, _ *struct{}) (*statusOutput, error)
 	deps, ok := a.checkAll(ctx)
 	if !ok {
 		var names []string
-		var errs []error
 		for name, v := range deps {
 			if v.Status != statusUp {
 				names = append(names, name)
 			}
 		}
 		sort.Strings(names)
+		err := &clientError{msg: "not ready: " + strings.Join(names, ", ") + " down", err: errUnavailable}
 		for _, name := range names {
-			errs = append(errs, &huma.ErrorDetail{Location: name, Message: deps[name].Error})
+			err.details = append(err.details, &huma.ErrorDetail{Location: name, Message: deps[name].Error})
 		}
-		return nil, huma.Error503ServiceUnavailable("not ready: "+strings.Join(names, ", ")+" down", errs...)
+		return nil, err
 	}
 	return a.liveness(ctx, nil)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -131,25 +130,6 @@ type jobIDInput struct {
 	ID string `path:"id" doc:"The job's id." example:"42"`
 }
 
-// notFoundJob words queue.ErrNotFound for a job id, since the likeliest
-// reason a job a client just saw is gone is that it completed.
-func notFoundJob(id string, err error) error {
-	return &worded{
-		msg: fmt.Sprintf("job %q not found; completed jobs are removed by default, so a job that succeeded is gone once it finished", id),
-		err: err,
-	}
-}
-
-// worded gives an error a message for clients while keeping its cause for
-// errors.Is.
-type worded struct {
-	msg string
-	err error
-}
-
-func (w *worded) Error() string { return w.msg }
-func (w *worded) Unwrap() error { return w.err }
-
 // GET /api/jobs/{id}
 
 var getJobOp = huma.Operation{
@@ -157,7 +137,8 @@ var getJobOp = huma.Operation{
 	Summary:     "Get a job",
 	Description: "Returns a job's state, attempts, progress, result, error, timestamps and options. " +
 		"Completed jobs are removed by default, so a job that succeeded is a 404 once it finished; " +
-		"its event carries the job's id (jobId).",
+		"its event carries the job's id (jobId). The ids `events` and `retry-failed` name routes, " +
+		"not jobs: the API never gives a job either.",
 	Tags:   []string{"jobs"},
 	Errors: []int{http.StatusNotFound},
 }
@@ -169,15 +150,12 @@ func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
 	if errors.Is(err, queue.ErrNotFound) {
 		// A completed job is removed, but its event records that it ran.
 		if e, serr := a.store.GetByJobID(ctx, in.ID); serr == nil {
-			return nil, &worded{
-				msg: fmt.Sprintf("job %q is no longer in the queue: it completed and was removed, as completed jobs are; "+
-					"it produced event %s (GET /api/events/%s)", in.ID, e.ID, e.ID),
-				err: err,
-			}
+			return nil, wordf(err, "job %q is no longer in the queue: it completed and was removed, as completed jobs are; "+
+				"it produced event %s (GET /api/events/%s)", in.ID, e.ID, e.ID)
 		}
 	}
 	if err != nil {
-		return nil, jobAction(err, in.ID, "")
+		return nil, jobError(err, in.ID, "")
 	}
 	return &jobOutput{Body: viewJob(j)}, nil
 }
@@ -195,7 +173,7 @@ var listJobsOp = huma.Operation{
 
 type listJobsInput struct {
 	State  string `query:"state" required:"true" enum:"waiting,paused,active,delayed,completed,failed" doc:"Which jobs to list."`
-	Offset int    `query:"offset" minimum:"0" default:"0" doc:"How many jobs to skip."`
+	Offset int    `query:"offset" minimum:"0" maximum:"1000000000" default:"0" doc:"How many jobs to skip."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Page size."`
 }
 
@@ -229,7 +207,7 @@ var removeJobOp = huma.Operation{
 }
 
 func (a *API) removeJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobAction(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first")
+	return nil, jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first")
 }
 
 var retryJobOp = huma.Operation{
@@ -242,7 +220,7 @@ var retryJobOp = huma.Operation{
 }
 
 func (a *API) retryJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobAction(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried")
+	return nil, jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried")
 }
 
 var promoteJobOp = huma.Operation{
@@ -255,7 +233,7 @@ var promoteJobOp = huma.Operation{
 }
 
 func (a *API) promoteJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobAction(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted")
+	return nil, jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted")
 }
 
 var cancelJobOp = huma.Operation{
@@ -270,19 +248,17 @@ var cancelJobOp = huma.Operation{
 }
 
 func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobAction(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished")
+	return nil, jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished")
 }
 
-// jobAction words the errors of an action on job id; why says why the
-// job's state does not allow it.
-func jobAction(err error, id, why string) error {
+// jobError words the errors of an operation on job id; why says why the
+// job's state does not allow it. Other errors pass as they are.
+func jobError(err error, id, why string) error {
 	switch {
-	case err == nil:
-		return nil
 	case errors.Is(err, queue.ErrNotFound):
-		return notFoundJob(id, err)
+		return wordf(err, "job %q not found; completed jobs are removed by default, so a job that succeeded is gone once it finished", id)
 	case errors.Is(err, queue.ErrWrongState):
-		return &worded{msg: fmt.Sprintf("job %q: %s", id, why), err: err}
+		return wordf(err, "job %q: %s", id, why)
 	}
 	return err
 }

@@ -13,6 +13,7 @@ import (
 type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	streams  prometheus.Gauge
 }
 
 // newHTTPMetrics registers the collectors with reg. A registry that already
@@ -28,6 +29,10 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help:    "Time to answer HTTP requests, by method and matched route. SSE streams count their whole life.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"})),
+		streams: registerCollector(reg, prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "eventsd_sse_streams",
+			Help: "Server-Sent Events streams of job lifecycle events open now.",
+		})),
 	}
 }
 

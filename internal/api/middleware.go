@@ -2,12 +2,9 @@ package api
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strings"
 	"time"
 )
 
@@ -159,79 +156,8 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 			if info.w.status != 0 {
 				panic(http.ErrAbortHandler)
 			}
-			writeProblem(w, http.StatusInternalServerError, "unexpected error; it has been logged")
+			a.fail(w, r, errInternal) // logged above, with the stack
 		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// authorize asks for the bearer token on every mutating request when one is
-// configured. Reads stay open. Tokens are compared by their SHA-256 sums in
-// constant time, which hides both their content and their length.
-func (a *API) authorize(next http.Handler) http.Handler {
-	if a.cfg.Token == "" {
-		return next
-	}
-	want := sha256.Sum256([]byte(a.cfg.Token))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !mutating(r.Method) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		token, ok := bearerToken(r.Header.Get("Authorization"))
-		got := sha256.Sum256([]byte(token))
-		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="eventsd"`)
-			detail := `this endpoint needs the header "Authorization: Bearer <token>"`
-			if ok {
-				detail = "the bearer token is not valid"
-			}
-			writeProblem(w, http.StatusUnauthorized, detail)
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// mutating reports whether a request with method may change state.
-func mutating(method string) bool {
-	switch method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		return false
-	}
-	return true
-}
-
-// bearerToken returns the token of an "Authorization: Bearer <token>"
-// header; the scheme is case-insensitive (RFC 9110).
-func bearerToken(header string) (string, bool) {
-	scheme, token, ok := strings.Cut(header, " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
-}
-
-// limitBody answers 413 for a body declared larger than the limit, and caps
-// the reading of bodies of unknown length. The cap is one byte past the
-// limit because huma reads that far to tell a body of exactly the limit
-// (allowed) from a larger one (413); a cap at the limit would fail that read
-// and turn a 413 into a 500.
-func (a *API) limitBody(next http.Handler) http.Handler {
-	limit := a.cfg.MaxBodyBytes
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > limit {
-			writeProblem(w, http.StatusRequestEntityTooLarge, tooLarge(limit))
-			return
-		}
-		if r.Body != nil && r.Body != http.NoBody {
-			// A shallow copy, as Request.WithContext makes: handlers must not
-			// modify the request they were given.
-			r2 := *r
-			r2.Body = http.MaxBytesReader(w, r.Body, limit+1)
-			r = &r2
-		}
 		next.ServeHTTP(w, r)
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"github.com/eventsd/eventsd/queue"
 )
@@ -18,7 +19,7 @@ import (
 func TestWithRealQueue(t *testing.T) {
 	t.Parallel()
 	r := redistest.Start(t)
-	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue("mock-data-queue")
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
 	a := New(newStore(t), q, &fakeProducer{}, Config{})
 	srv := httptest.NewServer(a)
 	t.Cleanup(func() { a.CloseStreams(); srv.Close() })
@@ -65,6 +66,12 @@ func TestWithRealQueue(t *testing.T) {
 	}
 	if got := b.get(t, "/api/jobs/"+later.ID).json(t); got["state"] != "delayed" || got["data"] != "raw" || got["dueAt"] == nil {
 		t.Fatalf("delayed job = %v", got)
+	}
+
+	// The largest offset the schema allows reaches the engine and pages
+	// past the end (issue 8 §5: a larger one was a 500 there).
+	if res := b.get(t, "/api/jobs?state=delayed&offset=1000000000"); !strings.Contains(string(res.body), `"items":[]`) {
+		t.Fatalf("offset 1000000000: %d %s", res.status, res.body)
 	}
 
 	res := b.get(t, "/api/jobs?state=delayed")

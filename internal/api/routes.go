@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -48,7 +49,7 @@ func (a *API) routes() {
 	// Swagger UI; the document itself is huma's, at /api/openapi.json and .yaml.
 	a.mux.HandleFunc("GET /api/docs", a.docsPage)
 	a.mux.HandleFunc("GET /api/docs/{$}", a.docsPage)
-	a.mux.Handle("GET /api/docs/", docsAssets())
+	a.mux.Handle("GET /api/docs/", a.docsAssets())
 
 	// The dashboard, from the API above only; / leads to it.
 	a.mux.Handle("GET "+dashboard.Prefix, dashboard.Handler())
@@ -56,32 +57,99 @@ func (a *API) routes() {
 }
 
 // handle registers one huma operation at pattern ("METHOD /path"). It gives
-// every operation what they share: the body limit, a deadline for calls to
-// dependencies, errors mapped in one place, and the bearer requirement on
-// mutating operations when a token is set.
+// every operation what they share: a deadline for calls to dependencies,
+// errors mapped in one place, the statuses the edge can answer documented,
+// and the bearer requirement when the server has tokens.
 func handle[I, O any](a *API, pattern string, op huma.Operation, h func(context.Context, *I) (*O, error)) {
 	op.Method, op.Path, _ = strings.Cut(pattern, " ")
 	op.Tags = slices.Clone(op.Tags)
-	op.Errors = append(slices.Clone(op.Errors), http.StatusInternalServerError)
-	if op.Responses["503"] == nil {
-		op.Errors = append(op.Errors, http.StatusServiceUnavailable)
+	_, hasBody := reflect.TypeFor[I]().FieldByName("Body")
+	if hasBody {
+		a.bodyRoutes[pattern] = true
 	}
-	op.MaxBodyBytes = a.cfg.MaxBodyBytes + 1 // see limitBody for the extra byte
-	if a.cfg.Token != "" && mutating(op.Method) {
-		op.Security = []map[string][]string{{bearerScheme: {}}}
-		op.Errors = append(op.Errors, http.StatusUnauthorized)
-	}
-	slices.Sort(op.Errors)
-	op.Errors = slices.Compact(op.Errors)
+	// route has read the body, within the limit and the read timeout,
+	// before huma sees it. A deadline set now would outlive the read and
+	// cancel the handler's context through net/http's background read, so
+	// huma clears it.
+	op.MaxBodyBytes = a.cfg.MaxBodyBytes + 1
+	op.BodyReadTimeout = -1
+	a.document(&op, hasBody)
 	huma.Register(a.huma, op, func(ctx context.Context, in *I) (*O, error) {
 		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 		defer cancel()
 		out, err := h(ctx, in)
 		if err != nil {
-			return nil, a.problem(ctx, err)
+			model, header := a.problemOf(ctx, err)
+			return nil, huma.ErrorWithHeaders(model, header)
 		}
 		return out, nil
 	})
+}
+
+// document lists on op every error status the server can answer it with:
+// its own (op.Errors), and those of the edge that every operation shares.
+// It declares the operation's security too: the bearer scheme when a token
+// guards it, else none.
+func (a *API) document(op *huma.Operation, hasBody bool) {
+	codes := slices.Clone(op.Errors)
+	op.Errors = nil
+	// Every operation rejects unknown query parameters; every one can fail.
+	codes = append(codes, http.StatusUnprocessableEntity, http.StatusInternalServerError, http.StatusServiceUnavailable)
+	if hasBody {
+		codes = append(codes, http.StatusBadRequest, http.StatusRequestTimeout,
+			http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
+	}
+	if op.Method != http.MethodGet && op.Method != http.MethodHead {
+		// A cross-origin write, or a write with the read-only token.
+		codes = append(codes, http.StatusForbidden)
+	}
+	op.Security = []map[string][]string{{}}
+	if accessFor(op.Method, op.Path) == accessAPI && (a.cfg.Token != "" || a.cfg.ReadToken != "") {
+		op.Security = []map[string][]string{{bearerScheme: {}}}
+		codes = append(codes, http.StatusUnauthorized)
+	}
+	if op.Responses == nil {
+		op.Responses = map[string]*huma.Response{}
+	}
+	schema := a.huma.OpenAPI().Components.Schemas.Schema(reflect.TypeFor[huma.ErrorModel](), true, "ErrorModel")
+	for _, code := range codes {
+		key := strconv.Itoa(code)
+		if op.Responses[key] != nil {
+			continue
+		}
+		desc := errorDescriptions[code]
+		switch {
+		case code == http.StatusRequestEntityTooLarge:
+			desc = fmt.Sprintf(desc, a.cfg.MaxBodyBytes)
+		case desc == "":
+			desc = http.StatusText(code)
+		}
+		op.Responses[key] = &huma.Response{
+			Description: desc,
+			Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: schema}},
+		}
+	}
+}
+
+// errorDescriptions word the error statuses in the document; an operation's
+// own description says what each means for it.
+var errorDescriptions = map[int]string{
+	http.StatusBadRequest: "Malformed request: a body that is not JSON or not correctly framed, or a malformed value.",
+	http.StatusUnauthorized: "No valid bearer token. Only when the server is started with a token; " +
+		"the WWW-Authenticate header says why.",
+	http.StatusForbidden: "Refused: a write with the read-only token, or a write from a web page on an origin " +
+		"the server does not trust (CORS_ALLOWED_ORIGINS).",
+	http.StatusNotFound:              "Not found.",
+	http.StatusRequestTimeout:        "The request body did not arrive in time.",
+	http.StatusConflict:              "The job's state does not allow this.",
+	http.StatusRequestEntityTooLarge: "The request body is larger than %d bytes.",
+	http.StatusUnsupportedMediaType:  "The request body was not sent as Content-Type: application/json.",
+	http.StatusUnprocessableEntity: "Invalid request: an unknown query parameter, a value out of range, " +
+		"or an unknown or missing field. The errors list says where.",
+	http.StatusTooManyRequests:     "Too many requests of this kind at once; retry after the Retry-After header's seconds.",
+	http.StatusInternalServerError: "Unexpected error; the server logged it.",
+	http.StatusServiceUnavailable: "A dependency (Redis or the event store) is unavailable or did not answer in time; " +
+		"retry after the Retry-After header's seconds.",
 }
 
 const bearerScheme = "bearer"
@@ -90,28 +158,39 @@ const bearerScheme = "bearer"
 // /api/openapi.json, no docs page (huma's loads its scripts from a CDN; ours
 // is embedded, see docs.go), and response bodies exactly as the Go types say
 // (no "$schema" field, which huma's default config adds).
-func newHumaAPI(mux *http.ServeMux, cfg Config) huma.API {
+func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	hc := huma.DefaultConfig("eventsd", cfg.Version)
 	hc.OpenAPIPath = "/api/openapi"
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil
 	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
-	hc.Transformers = []huma.Transformer{normalizeProblems(cfg.MaxBodyBytes)}
+	hc.Transformers = []huma.Transformer{normalizeProblems}
 	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes)
 	// A misspelt parameter (limt=5) would otherwise be ignored in silence.
 	hc.RejectUnknownQueryParameters = true
-	hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
-		bearerScheme: {
-			Type:        "http",
-			Scheme:      "bearer",
-			Description: "Needed by every POST and DELETE when the server is started with a token; reads stay open.",
-		},
+	// The document describes this server as configured: the scheme, and
+	// Swagger UI's Authorize button, only when it has tokens.
+	if cfg.Token != "" || cfg.ReadToken != "" {
+		hc.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
+			bearerScheme: {
+				Type:   "http",
+				Scheme: "bearer",
+				Description: "Every operation under /api but the health check needs a token: the read-write token " +
+					"(API_TOKEN), or for GET and HEAD the read-only token (API_READ_TOKEN). The OpenAPI document " +
+					"and the docs page stay open.",
+			},
+		}
 	}
+	// Relative: the API is wherever this document was fetched from.
+	hc.Servers = []*huma.Server{{URL: "/", Description: "This eventsd server."}}
+	// The project has chosen no license; this says what that means until it
+	// does (an SPDX LicenseRef, as the document needs an identifier or a URL).
+	hc.Info.License = &huma.License{Name: "No license granted: all rights reserved", Identifier: "LicenseRef-all-rights-reserved"}
 	hc.Tags = []*huma.Tag{
 		{Name: "events", Description: "The seed's events: stored records of things that happened, most written by mock-data jobs."},
-		{Name: "jobs", Description: "Jobs of the mock-data-queue: follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},
-		{Name: "queue", Description: "The mock-data-queue as a whole."},
+		{Name: "jobs", Description: "Jobs of the queue " + queueName + ": follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},
+		{Name: "queue", Description: "The queue " + queueName + " as a whole."},
 		{Name: "schedules", Description: "Cron schedules that add jobs and run maintenance."},
 		{Name: "operations", Description: "Liveness and readiness for orchestrators."},
 	}
@@ -133,48 +212,13 @@ func schemaName(t reflect.Type, hint string) string {
 const apiDescription = `eventsd is a job-queue service: a Redis job engine, cron schedules, and an
 event store (MongoDB, PostgreSQL or SQLite), with this REST API.
 
-Errors are RFC 9457 problem details (application/problem+json). Request bodies
-are JSON (Content-Type: application/json), at most %d bytes; unknown fields and
-unknown query parameters are rejected (422). Times are RFC 3339 in UTC with
-milliseconds.
+Errors are RFC 9457 problem details (application/problem+json); each operation
+lists every status it can answer. Request bodies are JSON (Content-Type:
+application/json), at most %d bytes; unknown fields and unknown query
+parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
+
+A server started with tokens needs one on every operation but the health
+checks (see the bearer scheme). Browser pages on other origins may write only
+if the server trusts their origin (CORS_ALLOWED_ORIGINS).
 
 Outside this document: Prometheus metrics at /metrics, and this page at /api/docs.`
-
-// route sends a request to the mux and records the matched pattern for
-// metrics and logs. ServeMux answers unknown paths (404) and wrong methods
-// (405, with an Allow header) in plain text; route keeps its status and
-// headers but writes a problem instead.
-func (a *API) route(w http.ResponseWriter, r *http.Request) {
-	h, pattern := a.mux.Handler(r)
-	if pattern == "" {
-		rec := &statusOnly{header: w.Header()}
-		h.ServeHTTP(rec, r)
-		detail := "no endpoint at " + r.URL.Path + "; the API is documented at /api/docs"
-		if rec.status == http.StatusMethodNotAllowed {
-			detail = "method " + r.Method + " is not allowed on " + r.URL.Path + "; allowed: " + w.Header().Get("Allow")
-		}
-		writeProblem(w, rec.status, detail)
-		return
-	}
-	if _, path, ok := strings.Cut(pattern, " "); ok {
-		infoOf(r.Context()).route = path
-	}
-	a.mux.ServeHTTP(w, r)
-}
-
-// statusOnly is a ResponseWriter that keeps the status and headers a
-// handler sets and discards its body.
-type statusOnly struct {
-	header http.Header
-	status int
-}
-
-func (s *statusOnly) Header() http.Header { return s.header }
-
-func (s *statusOnly) Write(p []byte) (int, error) { return len(p), nil }
-
-func (s *statusOnly) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-}

@@ -2,9 +2,9 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"net/http"
@@ -18,10 +18,6 @@ import (
 	"github.com/eventsd/eventsd/queue"
 )
 
-// streamWriteTimeout bounds each write to an SSE client, so that a client
-// that stopped reading cannot hold its stream open forever.
-const streamWriteTimeout = 10 * time.Second
-
 // GET /api/jobs/events
 
 func (a *API) jobEventsOp() huma.Operation {
@@ -31,12 +27,19 @@ func (a *API) jobEventsOp() huma.Operation {
 		Summary:     "Stream job lifecycle events",
 		Description: "A Server-Sent Events stream of the queue's lifecycle events, from every eventsd process: " +
 			"added, active, progress, completed, failed, retrying, stalled, removed, cancelled, paused, resumed. " +
-			"Each message has `event:` the type, `id:` the stream id and `data:` the event as JSON. " +
-			"Without Last-Event-ID (or `after`) the stream starts with events that happen from now on; " +
-			"with one it resumes after that id, which is what EventSource does on reconnect (ids of the " +
-			"capped stream's trimmed past are gone). A comment line is sent every 15 s to keep proxies " +
-			"from closing an idle stream. If the queue cannot be read the stream sends an `error` event " +
-			"with a problem as data and ends; EventSource then reconnects.",
+			"Each message has `event:` the type, `id:` the event's id and `data:` the event as JSON.\n\n" +
+			"Event ids are `<ms>-<seq>` (a Redis stream entry) or `<ms>-<seq>-<i>` (the i-th job, from 0, of an " +
+			"entry that carries several); ms and seq are unsigned 64-bit, i unsigned 32-bit decimals. Without " +
+			"Last-Event-ID (or `after`) the stream starts with events that happen from now on; with an id it " +
+			"resumes after that event or entry, which is what EventSource does on reconnect (events trimmed " +
+			"from the capped stream are gone). A bare `<ms>` is a time: the events from then on (`0`: every " +
+			"event kept); `$` means from now on. Anything else is a 400 before the stream starts.\n\n" +
+			"A comment line is sent every 15 s to keep proxies from closing an idle stream. A client that reads " +
+			"nothing for 10 s, or falls too far behind the queue's events, is dropped, so that it cannot slow " +
+			"the others; if the queue cannot be read the stream sends an `error` event with a problem as data " +
+			"and ends. EventSource reconnects by itself after either. When the server has tokens the stream " +
+			"needs one too: read it with fetch() and an Authorization header, since EventSource cannot send " +
+			"headers. Each server serves a limited number of streams at once (SSE_MAX_STREAMS); one more is a 429.",
 		Tags: []string{"jobs"},
 		Responses: map[string]*huma.Response{
 			"200": {
@@ -56,29 +59,46 @@ func (a *API) jobEventsOp() huma.Operation {
 				}}},
 			},
 		},
-		Errors: []int{http.StatusUnprocessableEntity},
+		Errors: []int{http.StatusBadRequest, http.StatusTooManyRequests},
 	}
 }
 
-// jobEventsInput's pattern matches what Jobs.Events takes: "$" (from now
-// on), an event id ("1732665278123-0-3"), a stream entry id
-// ("1732665278123-0") or a time in ms (events from then on; "0" replays all
-// the capped stream holds). Anything else is a 422 before the stream starts.
+// jobEventsInput takes where to resume. The id is checked in the handler (a
+// 400), not by a schema pattern (a 422), and each of its parts for size: an
+// id a pattern allows but Redis rejects would fail mid-stream.
 type jobEventsInput struct {
-	LastEventID string `header:"Last-Event-ID" pattern:"^(\\$|[0-9]+(-[0-9]+(-[0-9]+)?)?)$" doc:"Resume after this event id; EventSource sends it on reconnect."`
-	After       string `query:"after" pattern:"^(\\$|[0-9]+(-[0-9]+(-[0-9]+)?)?)$" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins. 0 replays what the capped stream holds."`
+	LastEventID string `header:"Last-Event-ID" maxLength:"64" doc:"Resume after this event id; EventSource sends it on reconnect."`
+	After       string `query:"after" maxLength:"64" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins."`
 }
 
 func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResponse, error) {
-	after := in.LastEventID
-	if after == "" {
-		after = in.After
+	for _, p := range []struct{ location, value string }{{"header.Last-Event-ID", in.LastEventID}, {"query.after", in.After}} {
+		if p.value != "" && !validStreamID(p.value) {
+			return nil, invalidAt(p.location, p.value, errBadStreamID)
+		}
 	}
+	after := cmp.Or(in.LastEventID, in.After)
+	if n := a.streams.Add(1); a.cfg.MaxStreams > 0 && n > int64(a.cfg.MaxStreams) {
+		a.streams.Add(-1)
+		return nil, wordf(errTooManyStreams, "this server already serves %d event streams, its limit; try again later", a.cfg.MaxStreams)
+	}
+	a.metrics.streams.Inc()
 	return &huma.StreamResponse{Body: func(hctx huma.Context) {
+		defer a.metrics.streams.Dec()
+		defer a.streams.Add(-1)
 		r, w := humago.Unwrap(hctx)
 		a.stream(r, w, after)
 	}}, nil
 }
+
+var errBadStreamID = wordf(errMalformed, "an event id is <ms>-<seq> or <ms>-<seq>-<i> in decimal "+
+	"(ms and seq below 2^64, i below 2^32), or a time <ms>, or $")
+
+// validStreamID reports whether id is a position the stream can resume
+// after: "$" (from now on) or what queue.ValidEventID takes, checked here so
+// that an id Redis would reject is a 400 before the stream starts, not an
+// error event after.
+func validStreamID(id string) bool { return id == "$" || queue.ValidEventID(id) }
 
 // stream writes lifecycle events after the stream id after until the client
 // leaves, the queue's stream fails, or CloseStreams is called.
@@ -105,10 +125,10 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 	heartbeat := time.NewTicker(a.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	var buf bytes.Buffer
-	buf.WriteString(": mock-data-queue lifecycle events\nretry: 3000\n\n")
+	buf.WriteString(": " + oneLine(a.jobs.Name()) + " lifecycle events\nretry: 3000\n\n")
 	for {
 		if buf.Len() > 0 {
-			_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))
+			_ = rc.SetWriteDeadline(time.Now().Add(a.cfg.StreamWriteTimeout))
 			if _, err := buf.WriteTo(w); err != nil {
 				return
 			}
@@ -179,11 +199,7 @@ func (a *API) pump(ctx context.Context, seq iter.Seq2[queue.Event, error], out c
 // streamProblem words a failed stream as the problem the error would be in
 // any other response.
 func (a *API) streamProblem(ctx context.Context, err error) *huma.ErrorModel {
-	var model *huma.ErrorModel
-	if !errors.As(a.problem(ctx, err), &model) {
-		model = &huma.ErrorModel{Status: http.StatusInternalServerError, Title: http.StatusText(http.StatusInternalServerError)}
-	}
-	model.Type = problemType
+	model, _ := a.problemOf(ctx, err)
 	return model
 }
 

@@ -26,7 +26,8 @@ type HTTPOptions struct {
 	// Duration is how long the load runs (default 10 s). Requests under way
 	// then finish; none starts after.
 	Duration time.Duration
-	// Token is the bearer token the server's POST and DELETE need, if any.
+	// Token is the bearer token the server's API needs, if any; it is sent
+	// with every request, reads included.
 	Token string
 	// Timeout bounds each request (default 10 s); one past it is an error.
 	Timeout time.Duration
@@ -210,7 +211,7 @@ func (g *loadGen) do(ctx context.Context, method, url string, body []byte) (int,
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if g.o.Token != "" && method != http.MethodGet {
+	if g.o.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+g.o.Token)
 	}
 	resp, err := g.client.Do(req)

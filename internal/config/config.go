@@ -108,9 +108,23 @@ type Config struct {
 	Host string
 	// Port, from PORT, default 9000, is the HTTP server's port.
 	Port int
-	// APIToken, from API_TOKEN, default empty (no auth). When set, mutating
-	// endpoints need "Authorization: Bearer <token>".
+	// APIToken, from API_TOKEN, default empty. When it or APIReadToken is
+	// set, every /api route but the health check and the docs needs
+	// "Authorization: Bearer <token>"; this token allows every method.
 	APIToken string
+	// APIReadToken, from API_READ_TOKEN, default empty, allows GET and HEAD
+	// on /api routes only. It must differ from APIToken.
+	APIReadToken string
+	// MetricsToken, from METRICS_TOKEN, default empty (/metrics open), is
+	// the bearer token /metrics needs.
+	MetricsToken string
+	// CORSAllowedOrigins, from CORS_ALLOWED_ORIGINS, default empty, are the
+	// origins ("https://app.example.com") whose pages may call the API
+	// from a browser, writes included.
+	CORSAllowedOrigins []string
+	// SSEMaxStreams, from SSE_MAX_STREAMS, default 1000, caps the
+	// concurrent lifecycle event streams one process serves.
+	SSEMaxStreams int
 
 	// WorkerConcurrency, from WORKER_CONCURRENCY, default 100, is how many
 	// jobs a worker runs at once.

@@ -45,6 +45,7 @@ func TestDefaults(t *testing.T) {
 		ShutdownTimeout:   30 * time.Second,
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
+		SSEMaxStreams:     1000,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", got, want)
@@ -169,6 +170,15 @@ func TestLoad(t *testing.T) {
 			func(c *Config) { c.RedisURL = "rediss://:pw@cache.example.com:6380/3" }},
 		{"sentinel", nil, map[string]string{"REDIS_ADDRS": "s1:26379, s2:26379", "REDIS_SENTINEL_MASTER": "mymaster"},
 			func(c *Config) { c.RedisAddrs, c.RedisSentinelMaster = []string{"s1:26379", "s2:26379"}, "mymaster" }},
+		{"the HTTP edge", nil, map[string]string{
+			"API_TOKEN": "w", "API_READ_TOKEN": "r", "METRICS_TOKEN": "m", "SSE_MAX_STREAMS": "20",
+			"CORS_ALLOWED_ORIGINS": "https://app.example.com, http://localhost:5173,,https://app.example.com",
+		}, func(c *Config) {
+			c.APIToken, c.APIReadToken, c.MetricsToken, c.SSEMaxStreams = "w", "r", "m", 20
+			c.CORSAllowedOrigins = []string{"https://app.example.com", "http://localhost:5173"}
+		}},
+		{"a read token alone makes a read-only API", nil, map[string]string{"API_READ_TOKEN": "r"},
+			func(c *Config) { c.APIReadToken = "r" }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -248,6 +258,16 @@ func TestLoadErrors(t *testing.T) {
 		{"negative events retention", nil, map[string]string{"EVENTS_RETENTION": "-1h"}, "EVENTS_RETENTION=-1h: must not be negative"},
 		{"shutdown timeout", nil, map[string]string{"SHUTDOWN_TIMEOUT": "soon"},
 			"SHUTDOWN_TIMEOUT=soon: not a duration; use Go's form, like 90s, 24h or 720h (there is no d unit)"},
+		{"read token equal to the write token", nil, map[string]string{"API_TOKEN": "hunter2", "API_READ_TOKEN": "hunter2"},
+			"API_READ_TOKEN=(hidden): must differ from API_TOKEN"},
+		{"cors wildcard", nil, map[string]string{"CORS_ALLOWED_ORIGINS": "*"}, "CORS_ALLOWED_ORIGINS=*: list each origin; wildcards are not supported"},
+		{"cors wildcard subdomain", nil, map[string]string{"CORS_ALLOWED_ORIGINS": "https://*.example.com"},
+			"CORS_ALLOWED_ORIGINS=https://*.example.com: list each origin; wildcards are not supported"},
+		{"cors origin with a path", nil, map[string]string{"CORS_ALLOWED_ORIGINS": "https://a.example/app"},
+			`CORS_ALLOWED_ORIGINS=https://a.example/app: "https://a.example/app": an origin is scheme://host[:port], with no path`},
+		{"cors origin without scheme", nil, map[string]string{"CORS_ALLOWED_ORIGINS": "a.example"},
+			`CORS_ALLOWED_ORIGINS=a.example: "a.example" is not an origin like https://app.example.com`},
+		{"sse cap", nil, map[string]string{"SSE_MAX_STREAMS": "0"}, "SSE_MAX_STREAMS=0: must be 1..1000000"},
 		{"log level", nil, map[string]string{"LOG_LEVEL": "verbose"}, "LOG_LEVEL=verbose: must be one of debug, info, warn, error"},
 		{"log format", nil, map[string]string{"LOG_FORMAT": "xml"}, "LOG_FORMAT=xml: must be one of text, json"},
 		{"unknown flag", []string{"--prot=1"}, nil, "flag provided but not defined: -prot (eventsd help lists the settings)"},

@@ -93,8 +93,16 @@ func settings() []setting {
 			parse: func(c *Config, v string) error { return listenHost(&c.Host, v) }},
 		{env: "PORT", def: "9000", usage: "HTTP port",
 			parse: func(c *Config, v string) error { return intIn(&c.Port, v, 1, 65535) }},
-		{env: "API_TOKEN", secret: true, usage: "bearer token that mutating endpoints require; empty disables auth",
+		{env: "API_TOKEN", secret: true, usage: "bearer token for every /api route, reads and writes; empty with API_READ_TOKEN empty leaves the API open",
 			parse: func(c *Config, v string) error { c.APIToken = v; return nil }},
+		{env: "API_READ_TOKEN", secret: true, usage: "bearer token for GET and HEAD on /api routes only; setting it also closes reads to callers without a token",
+			parse: func(c *Config, v string) error { return otherToken(&c.APIReadToken, v, c.APIToken, "API_TOKEN") }},
+		{env: "METRICS_TOKEN", secret: true, usage: "bearer token /metrics requires; empty leaves /metrics open",
+			parse: func(c *Config, v string) error { c.MetricsToken = v; return nil }},
+		{env: "CORS_ALLOWED_ORIGINS", usage: "comma-separated origins (https://app.example.com) whose pages may call the API from a browser",
+			parse: func(c *Config, v string) error { return origins(&c.CORSAllowedOrigins, v) }},
+		{env: "SSE_MAX_STREAMS", def: "1000", usage: "concurrent /api/jobs/events streams this process serves; more are refused with 429",
+			parse: func(c *Config, v string) error { return intIn(&c.SSEMaxStreams, v, 1, 1_000_000) }},
 
 		{env: "WORKER_CONCURRENCY", def: "100", usage: "jobs a worker runs at once (the event writes of concurrent jobs share one insert)",
 			parse: func(c *Config, v string) error { return intIn(&c.WorkerConcurrency, v, 1, 10000) }},
@@ -259,6 +267,43 @@ func keyPrefix(dst *string, v string) error {
 		return errors.New("must not contain braces or spaces")
 	}
 	*dst = v
+	return nil
+}
+
+// otherToken sets a token that must differ from another one already
+// parsed: one token with two meanings is a mistake.
+func otherToken(dst *string, v, other, otherName string) error {
+	if v != "" && v == other {
+		return fmt.Errorf("must differ from %s", otherName)
+	}
+	*dst = v
+	return nil
+}
+
+// origins parses a list of browser origins, "scheme://host[:port]" as the
+// Origin header carries them. Wildcards are refused: an API that takes
+// writes from browsers should name the pages it trusts.
+func origins(dst *[]string, v string) error {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		switch {
+		case strings.Contains(o, "*"):
+			return errors.New("list each origin; wildcards are not supported")
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return fmt.Errorf("%q is not an origin like https://app.example.com", o)
+		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+			return fmt.Errorf("%q: an origin is scheme://host[:port], with no path", o)
+		}
+		if !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	*dst = out
 	return nil
 }
 
