@@ -1,6 +1,7 @@
 package queue
 
 import (
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -54,7 +55,8 @@ func decodeAdd(reply string) (addReply, error) {
 }
 
 // fetch.lua — ARGV: count, lease ms, max stalls. Remembers which jobs it
-// leased under the worker's fetch key.
+// leased under the worker's fetch key. Its reply is an array, not packed, so
+// that the records reach Go as Redis holds them without passing through Lua.
 type fetchArgs struct {
 	count     int
 	lease     time.Duration
@@ -67,29 +69,58 @@ type fetchReply struct {
 	jobs   []fetched
 }
 
-// fetched is one leased job as the script answers it; the strings share the
-// reply's memory.
+// fetched is one leased job as the script answers it.
 type fetched struct {
 	id, record string
 	run        string
-	readyAt    int64 // ms: when it became runnable
+	readyAt    time.Time // when it became runnable
 }
 
 func (a fetchArgs) args() []any {
 	return []any{a.count, a.lease.Milliseconds(), a.maxStalls}
 }
 
-func decodeFetch(reply string) (fetchReply, error) {
-	f := fields{s: reply}
-	r := fetchReply{now: f.ms(), wakeAt: f.ms()}
-	for f.more() {
-		r.jobs = append(r.jobs, fetched{id: f.str(), record: f.str(), run: f.str(), readyAt: f.int()})
+// prioStep is 2^43: a waiting job's score is priority × prioStep + the time
+// it became ready, in ms (lua/common.lua's PRIO).
+const prioStep = 1 << 43
+
+func decodeFetch(res []any) (fetchReply, error) {
+	if len(res) < 3 || (len(res)-3)%4 != 0 {
+		return fetchReply{}, errWire
 	}
-	return r, f.done()
+	var vals [3]int64
+	for i := range vals {
+		s, _ := res[i].(string)
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return fetchReply{}, errWire
+		}
+		vals[i] = n
+	}
+	now, resumedAt := vals[0], vals[2]
+	r := fetchReply{now: msTime(now), wakeAt: msTime(vals[1]), jobs: make([]fetched, 0, (len(res)-3)/4)}
+	for i := 3; i < len(res); i += 4 {
+		id, _ := res[i].(string)
+		rec, _ := res[i+1].(string)
+		run, _ := res[i+2].(string)
+		score, err := strconv.ParseFloat(fmt.Sprint(res[i+3]), 64)
+		if id == "" || err != nil {
+			return fetchReply{}, errWire
+		}
+		ready := int64(score) % prioStep
+		switch {
+		case ready < resumedAt:
+			ready = resumedAt // it waited in a paused queue
+		case ready == 0:
+			ready = now // handed back unfinished: runnable again now
+		}
+		r.jobs = append(r.jobs, fetched{id: id, record: rec, run: run, readyAt: msTime(ready)})
+	}
+	return r, nil
 }
 
-// ack.lua — ARGV per outcome: id, delivery, kind, flags, spec, text (see
-// outcome.args). Remembers its reply under the worker's ack key. Reply: the
+// ack.lua — ARGV per outcome: id, "<delivery>,", kind, flags, spec, text,
+// attempt (see outcome.appendArgs). Remembers its reply under the worker's ack key. Reply: the
 // 1-based positions of the outcomes dropped (no longer leased to them).
 func decodePositions(reply string) ([]int, error) {
 	f := fields{s: reply}

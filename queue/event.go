@@ -168,8 +168,11 @@ func expand(m redis.XMessage, after eventPos) []Event {
 		e := base
 		e.ID = m.ID + "-" + strconv.Itoa(i)
 		e.JobID = id
-		if i < len(attempts) {
+		switch {
+		case i < len(attempts) && attempts[i] != "":
 			e.Attempt, _ = strconv.Atoi(attempts[i])
+		case e.Type == EventActive || e.Type == EventCompleted:
+			e.Attempt = 1 // left out when every job of the entry is on its first
 		}
 		if i < len(errs) {
 			e.Error = errs[i]

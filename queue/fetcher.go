@@ -75,8 +75,10 @@ func (w *Worker) runFetcher(ctx context.Context) {
 		for _, j := range jobs {
 			// The same worker may get back a job it still runs, after its
 			// lease lapsed unnoticed (a paused process): the older delivery
-			// has lost the job and is stopped.
-			w.cancelRunning(j.ID, j.run.token, ErrLeaseLost)
+			// has lost the job and is stopped. A first delivery has none.
+			if j.run.token > 1 {
+				w.cancelRunning(j.ID, j.run.token, ErrLeaseLost)
+			}
 			w.pending.Add(1)
 			w.work <- j
 		}
@@ -103,11 +105,11 @@ const maxFetch = 500
 func (w *Worker) fetch(ctx context.Context, n int, req request) ([]*Job, time.Duration, error) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	reply, err := w.q.call(cctx, scriptFetch, req, fetchArgs{count: n, lease: w.cfg.LeaseTime, maxStalls: w.cfg.MaxStalls}.args()...)
+	res, err := w.q.callArray(cctx, scriptFetch, req, fetchArgs{count: n, lease: w.cfg.LeaseTime, maxStalls: w.cfg.MaxStalls}.args()...)
 	if err != nil {
 		return nil, 0, err
 	}
-	r, err := decodeFetch(reply)
+	r, err := decodeFetch(res)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -132,7 +134,7 @@ func (w *Worker) jobsOf(r fetchReply) []*Job {
 	out := make([]*Job, 0, len(r.jobs))
 	for i, f := range r.jobs {
 		j := &jobs[i]
-		j.ID, j.Queue, j.State, j.ReadyAt = f.id, w.q.name, StateActive, msTime(f.readyAt)
+		j.ID, j.Queue, j.State, j.ReadyAt = f.id, w.q.name, StateActive, f.readyAt
 		run, runErr := parseRun(f.run)
 		runs[i].w, runs[i].token = w, run.deliveries
 		j.run = &runs[i]

@@ -20,6 +20,8 @@ type outcome struct {
 	flags int    // what the job has that recording must clean up: see jobFlags
 	spec  string // retention spec ('c', 'f'), or the retry delay in ms ('r')
 	text  string // result JSON ('c', when kept), error message ('f', 'r')
+	// attempt is the delivery's attempt number, for the lifecycle event.
+	attempt int
 }
 
 // Flags tell the ack script which of a job's optional fields exist, so that
@@ -49,7 +51,7 @@ func jobFlags(j *Job) int {
 }
 
 func completedOutcome(j *Job, result string) outcome {
-	o := outcome{id: j.ID, token: j.run.token, kind: 'c', flags: jobFlags(j), spec: j.Options.RemoveOnComplete.spec()}
+	o := outcome{id: j.ID, token: j.run.token, kind: 'c', flags: jobFlags(j), spec: j.Options.RemoveOnComplete.spec(), attempt: j.Attempt}
 	if j.Options.RemoveOnComplete.Policy != RetainRemove {
 		o.text = result
 	}
@@ -57,16 +59,33 @@ func completedOutcome(j *Job, result string) outcome {
 }
 
 func failedOutcome(j *Job, msg string) outcome {
-	return outcome{id: j.ID, token: j.run.token, kind: 'f', flags: jobFlags(j), spec: j.Options.RemoveOnFail.spec(), text: msg}
+	return outcome{id: j.ID, token: j.run.token, kind: 'f', flags: jobFlags(j), spec: j.Options.RemoveOnFail.spec(), text: msg, attempt: j.Attempt}
 }
 
 func retryOutcome(j *Job, d time.Duration, msg string) outcome {
-	return outcome{id: j.ID, token: j.run.token, kind: 'r', flags: jobFlags(j), spec: strconv.FormatInt(max(d, 0).Milliseconds(), 10), text: msg}
+	return outcome{id: j.ID, token: j.run.token, kind: 'r', flags: jobFlags(j), spec: strconv.FormatInt(max(d, 0).Milliseconds(), 10), text: msg, attempt: j.Attempt}
 }
 
-// appendArgs adds o's six ack arguments: id, delivery, kind, flags, spec, text.
+// appendArgs adds o's seven ack arguments: id, "<delivery>,", kind, flags,
+// spec, text, attempt. Numbers go as the strings the script compares.
 func (o outcome) appendArgs(args []any) []any {
-	return append(args, o.id, o.token, string(o.kind), o.flags, o.spec, o.text)
+	return append(args, o.id, strconv.FormatInt(o.token, 10)+",", kindArg[o.kind], flagArg(o.flags), o.spec, o.text, attemptArg(o.attempt))
+}
+
+var kindArg = map[byte]string{'c': "c", 'f': "f", 'r': "r"}
+
+func flagArg(f int) string {
+	if f == 0 {
+		return "0"
+	}
+	return strconv.Itoa(f)
+}
+
+func attemptArg(a int) string {
+	if a == 1 {
+		return "1"
+	}
+	return strconv.Itoa(a)
 }
 
 // maxErrorLen bounds a stored error message.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strconv"
 	"sync"
@@ -36,6 +37,7 @@ var scenarios = []scenario{
 	{"list pages", listPages},
 	{"timeout fails the attempt", timeoutFailsAttempt},
 	{"lifecycle events across processes", lifecycleEvents},
+	{"shared event stream", sharedEventStream},
 	{"many workers, every job once", everyJobOnce},
 	{"a long job keeps its lease", longJobKeepsLease},
 	{"lost worker's job is redelivered", lostWorkerRedelivered},
@@ -763,6 +765,83 @@ func lifecycleEvents(t *testing.T, b *bundle) {
 	}
 }
 
+func sharedEventStream(t *testing.T, b *bundle) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stream := b.otherProcess(t).NewEventStream()
+	runDone := make(chan error, 1)
+	go func() { runDone <- stream.Run(ctx) }()
+
+	// Subscribed before the add, read after it: the added event is seen.
+	fresh := stream.Subscribe(ctx, "$")
+	first := mustAdd(t, b.q, "x", nil, JobOptions{})
+	next, stop := iter.Pull2(fresh)
+	e, err, ok := next()
+	if !ok || err != nil || e.JobID != first.ID || e.Type != EventAdded {
+		t.Fatalf("first event %+v, %v, %v; want job %s added", e, err, ok, first.ID)
+	}
+	stop()
+
+	// A resumed subscriber gets exactly what followed its id, then live ones.
+	second := mustAdd(t, b.q, "x", nil, JobOptions{})
+	var got []string
+	for e, err := range stream.Subscribe(ctx, e.ID) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.JobID)
+		if len(got) == 1 {
+			mustAdd(t, b.q, "third", nil, JobOptions{})
+		}
+		if len(got) == 2 {
+			break
+		}
+	}
+	if got[0] != second.ID {
+		t.Fatalf("resumed after the first event: %v, want %s then the third", got, second.ID)
+	}
+
+	// A subscriber that reads nothing falls behind and is dropped; another
+	// is not held up. (Four batches of slack instead of 256, to get there.)
+	stream.mu.Lock()
+	stream.buffer = 4
+	stream.mu.Unlock()
+	stalled, stopStalled := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopStalled()
+	reader, stopReader := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopReader()
+	for i := range 20 {
+		j := mustAdd(t, b.q, "burst", nil, JobOptions{})
+		// Read it before adding the next, so each is a batch of its own.
+		e, err, ok := reader()
+		if !ok || err != nil || e.JobID != j.ID {
+			t.Fatalf("reader, event %d: %+v, %v, %v", i, e, err, ok)
+		}
+	}
+	for {
+		_, err, ok := stalled()
+		if !ok || err != nil {
+			if !errors.Is(err, ErrFellBehind) {
+				t.Fatalf("stalled subscriber ended with %v, want ErrFellBehind", err)
+			}
+			break
+		}
+	}
+
+	// Stopping the stream ends its subscriptions.
+	last := stream.Subscribe(context.Background(), "$")
+	cancel()
+	if err := <-runDone; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	for _, err := range last {
+		if !errors.Is(err, ErrStreamClosed) {
+			t.Fatalf("after Run returned: %v, want ErrStreamClosed", err)
+		}
+		break
+	}
+}
+
 func everyJobOnce(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	const jobs = 5000
@@ -842,11 +921,11 @@ func longJobKeepsLease(t *testing.T, b *bundle) {
 // leaseAndVanish leases jobs like a worker that then dies: no heartbeat, no ack.
 func leaseAndVanish(t *testing.T, q *Queue, n int, lease time.Duration) []string {
 	t.Helper()
-	reply, err := q.call(context.Background(), scriptFetch, request{}, fetchArgs{count: n, lease: lease, maxStalls: 100}.args()...)
+	res, err := q.callArray(context.Background(), scriptFetch, request{}, fetchArgs{count: n, lease: lease, maxStalls: 100}.args()...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := decodeFetch(reply)
+	r, err := decodeFetch(res)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -891,7 +970,7 @@ func stallLimitFailsJob(t *testing.T, b *bundle) {
 		waitFor(t, "job ready", func() bool { return len(leaseAndVanish(t, dead, 1, 50*time.Millisecond)) == 1 })
 		time.Sleep(60 * time.Millisecond) // let the lease run out
 		// A live worker's fetch reaps the expired lease.
-		if _, err := b.q.call(ctx, scriptFetch, request{}, fetchArgs{count: 0, lease: time.Second, maxStalls: 1}.args()...); err != nil {
+		if _, err := b.q.callArray(ctx, scriptFetch, request{}, fetchArgs{count: 0, lease: time.Second, maxStalls: 1}.args()...); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := b.q.Get(ctx, j.ID)
@@ -923,7 +1002,7 @@ func staleWorkerCannotComplete(t *testing.T, b *bundle) {
 		t.Fatalf("redelivery = %v", ids)
 	}
 	ack := func(token int64, result string) []int {
-		job := &Job{ID: j.ID, Options: j.Options, run: &running{token: token}}
+		job := &Job{ID: j.ID, Options: j.Options, Attempt: 1, run: &running{token: token}}
 		job.Options.RemoveOnComplete = Keep
 		reply, err := b.q.call(ctx, scriptAck, request{}, completedOutcome(job, result).appendArgs(nil)...)
 		if err != nil {

@@ -148,6 +148,19 @@ func (q *Queue) call(ctx context.Context, s script, req request, args ...any) (s
 	return reply, nil
 }
 
+// callArray runs s, whose reply is an array rather than packed (only fetch).
+func (q *Queue) callArray(ctx context.Context, s script, req request, args ...any) ([]any, error) {
+	keys, argv := q.callArgs(req, args)
+	res, err := s.EvalSha(ctx, q.rdb, keys, argv...).Slice()
+	if err != nil && isNoScript(err) {
+		res, err = s.Eval(ctx, q.rdb, keys, argv...).Slice()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", s.name, err)
+	}
+	return res, nil
+}
+
 // callPipelined runs s once per argument list in one round trip, each list
 // a request of its own. Calls refused with NOSCRIPT were not run and are run
 // again one by one, which reloads the script.

@@ -113,11 +113,13 @@ func startWorker(t *testing.T, w *Worker) (stop func()) {
 // speed assertion.
 const hang = 30 * time.Second
 
-// watcher sees a queue's lifecycle events from the moment it was made.
+// watcher sees a queue's lifecycle events from the moment it was made, and
+// keeps every one it has read.
 type watcher struct {
 	ch     chan Event
 	mu     sync.Mutex
 	counts map[EventType]int
+	log    []Event
 }
 
 // watch subscribes to q's events from now on: whatever a test does after it
@@ -144,16 +146,25 @@ func watch(t *testing.T, q *Queue) *watcher {
 	return w
 }
 
-// await blocks until an event for which match returns true arrives, and
-// returns it.
+// await returns the first event, already read or still to come, for which
+// match returns true, blocking until it arrives.
 func (w *watcher) await(t *testing.T, what string, match func(Event) bool) Event {
 	t.Helper()
+	w.mu.Lock()
+	read := slices.Clone(w.log)
+	w.mu.Unlock()
+	for _, e := range read {
+		if match(e) {
+			return e
+		}
+	}
 	timeout := time.After(hang)
 	for {
 		select {
 		case e := <-w.ch:
 			w.mu.Lock()
 			w.counts[e.Type]++
+			w.log = append(w.log, e)
 			w.mu.Unlock()
 			if match(e) {
 				return e

@@ -31,22 +31,25 @@ const streamBlock = 2 * time.Second
 // Each call reads the stream on a connection of its own; an EventStream
 // serves many subscribers with one.
 func (q *Queue) Events(ctx context.Context, after string) iter.Seq2[Event, error] {
+	// Where "new events" start is settled now, not when the loop starts:
+	// what happens after Events returns is seen.
+	pos, err := parseAfter(after)
+	var last eventPos
+	if err == nil {
+		last, err = q.lastEntry(ctx)
+	}
 	return func(yield func(Event, error) bool) {
-		pos, err := parseAfter(after)
 		if err != nil {
 			yield(Event{}, err)
 			return
 		}
-		last, err := q.lastEntry(ctx)
-		if err != nil {
-			yield(Event{}, err)
-			return
-		}
+		pos := pos
 		if after == "" || after == "$" || last.before(pos) {
 			pos = last // new events only; or an id ahead of the stream
 		}
 		if !pos.whole {
 			// The rest of a partly seen entry.
+			var err error
 			if pos, err = q.readRange(ctx, pos, pos, yield); err != nil {
 				if !errors.Is(err, errStop) {
 					yield(Event{}, err)
@@ -154,17 +157,19 @@ type EventStream struct {
 	last    eventPos // valid while live
 	stopped bool
 	wake    chan struct{} // a first subscriber came
+	buffer  int           // batches a subscriber may fall behind by
 }
 
 type subscriber struct {
-	ch    chan []redis.XMessage // batches of entries read after start
-	start chan eventPos         // where the live feed begins for it
-	err   error                 // why ch was closed
+	ch      chan []redis.XMessage // batches of entries read after start
+	start   chan eventPos         // where the live feed begins for it
+	dropped chan struct{}         // closed with ch
+	err     error                 // why ch was closed
 }
 
 // NewEventStream returns an EventStream on q. Call Run to start it.
 func (q *Queue) NewEventStream() *EventStream {
-	return &EventStream{q: q, subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1)}
+	return &EventStream{q: q, subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1), buffer: 256}
 }
 
 // Run reads the stream while there are subscribers, until ctx ends; then it
@@ -246,6 +251,7 @@ func (s *EventStream) dropLocked(sub *subscriber, err error) {
 		delete(s.subs, sub)
 		sub.err = err
 		close(sub.ch)
+		close(sub.dropped)
 	}
 }
 
@@ -256,7 +262,7 @@ func (s *EventStream) join() (*subscriber, error) {
 	if s.stopped {
 		return nil, ErrStreamClosed
 	}
-	sub := &subscriber{ch: make(chan []redis.XMessage, 256), start: make(chan eventPos, 1)}
+	sub := &subscriber{ch: make(chan []redis.XMessage, s.buffer), start: make(chan eventPos, 1), dropped: make(chan struct{})}
 	s.subs[sub] = struct{}{}
 	if s.live {
 		sub.start <- s.last
@@ -278,36 +284,39 @@ func (s *EventStream) leave(sub *subscriber) {
 // from the shared reader. A subscriber that falls more than 256 batches
 // behind ends with ErrFellBehind.
 func (s *EventStream) Subscribe(ctx context.Context, after string) iter.Seq2[Event, error] {
+	// The subscriber joins now, not when the loop starts: what happens after
+	// Subscribe returns is seen. It leaves when the loop ends, or with ctx.
+	pos, err := parseAfter(after)
+	if err == nil && (after == "" || after == "$") {
+		// New events: those after the stream's end as it is now.
+		pos, err = s.q.lastEntry(ctx)
+	}
+	var sub *subscriber
+	if err == nil {
+		sub, err = s.join()
+	}
+	if sub != nil {
+		context.AfterFunc(ctx, func() { s.leave(sub) })
+	}
 	return func(yield func(Event, error) bool) {
-		var pos eventPos
-		if after != "" && after != "$" {
-			p, err := parseEventPos(after)
-			if err != nil {
-				yield(Event{}, err)
-				return
-			}
-			pos = p
-		}
-		sub, err := s.join()
 		if err != nil {
 			yield(Event{}, err)
 			return
 		}
 		defer s.leave(sub)
+		pos := pos
 		var live eventPos
 		select {
 		case <-ctx.Done():
 			return
 		case live = <-sub.start:
-		case <-sub.ch: // closed before it started
+		case <-sub.dropped: // before the reader went live
 			if sub.err != nil {
 				yield(Event{}, sub.err)
 			}
 			return
 		}
 		switch {
-		case after == "" || after == "$":
-			pos = live
 		case live.before(pos):
 			// Past where the shared reader starts: fine while the id is in
 			// the stream; an id ahead of the stream (Redis lost data since

@@ -5,19 +5,22 @@
 -- of retrying and counts as cancelled.
 -- Remembers its reply under the worker's ack key: a retried batch is
 -- recorded once and answered as the first time.
--- ARGV from 3, per outcome 6 fields: id, delivery, kind ('c' completed, 'f'
--- failed, 'r' retry), flags (sum of 1 the job has a dedup key, 2 a priority,
--- 4 progress, 8 a history), spec (retention spec for c and f, delay in ms for
--- r), text (result JSON for c when kept, else the error message).
+-- ARGV from 3, per outcome 7 fields: id, delivery followed by a comma (the
+-- start of the run state it must match), kind ('c' completed, 'f' failed,
+-- 'r' retry), flags (sum of 1 the job has a dedup key, 2 a priority, 4
+-- progress, 8 a history), spec (retention spec for c and f, delay in ms for
+-- r), text (result JSON for c when kept, else the error message), attempt.
 -- Reply: the 1-based positions of outcomes dropped.
+-- It is the hot path: a completed job that is removed (the default) costs
+-- a few table inserts; everything else goes the long way.
 local prev = remembered()
 if prev then return prev end
 local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
-local n = (#ARGV - 2) / 6
+local n = (#ARGV - 2) / 7
 local hm, zm = {}, {}
 for i = 0, n - 1 do
-  local id = ARGV[3 + i * 6]
+  local id = ARGV[3 + i * 7]
   hm[#hm + 1] = id .. '|u'
   hm[#hm + 1] = id .. '|c'
   zm[#zm + 1] = id
@@ -31,15 +34,26 @@ local retried, retriedA, retriedE, retriedD = {}, {}, {}, {}
 local keepC, keepF, specC, specF = {}, {}, {}, {}
 local delayed, waiting, earliest = {}, {}, nil
 local completedN, failedN, cancelledN = 0, 0, 0
+local anyA = false
 for i = 0, n - 1 do
-  local b = 3 + i * 6
-  local id, token, kind, flags, spec, text =
-    ARGV[b], tonumber(ARGV[b + 1]), ARGV[b + 2], tonumber(ARGV[b + 3]), ARGV[b + 4], ARGV[b + 5]
+  local b = 3 + i * 7
+  local id, tokp, kind, flags, spec, text, attempt =
+    ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
   local run, cancelFlag = v[2 * i + 1], v[2 * i + 2]
-  local d, f, s, t = parse_run(run)
-  if not run or d ~= token or not zs[i + 1] then
+  if not run or string.find(run, tokp, 1, true) ~= 1 or not zs[i + 1] then
     lost[#lost + 1] = int(i + 1)
+  elseif kind == 'c' and spec == 'r' and flags == '0' and not cancelFlag then
+    -- Completed and removed, with nothing else to clean up.
+    leased[#leased + 1] = id
+    del[#del + 1] = id .. '|j'
+    del[#del + 1] = hm[2 * i + 1]
+    completedN = completedN + 1
+    done[#done + 1] = id
+    doneA[#doneA + 1] = attempt
+    anyA = anyA or attempt ~= '1'
   else
+    flags = tonumber(flags)
+    local d, f, s, t = parse_run(run)
     leased[#leased + 1] = id
     if cancelFlag then
       del[#del + 1] = id .. '|c'
@@ -52,6 +66,7 @@ for i = 0, n - 1 do
       completedN = completedN + 1
       done[#done + 1] = id
       doneA[#doneA + 1] = int(f + 1)
+      anyA = anyA or f > 0
       if has(flags, 1) then drop_dedup(id) end
       if spec == 'r' then
         del[#del + 1] = id .. '|j'
@@ -128,6 +143,7 @@ end
 if completedN > 0 then redis.call('HINCRBY', kMeta, 'completed_total', completedN) end
 if failedN > 0 then redis.call('HINCRBY', kMeta, 'failed_total', failedN) end
 if cancelledN > 0 then redis.call('HINCRBY', kMeta, 'cancelled_total', cancelledN) end
+if not anyA then doneA = nil end -- all first attempts: Go reads 1
 emit('completed', done, doneA)
 emit('failed', failed, failedA, failedE)
 local anyDue = false

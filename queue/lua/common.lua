@@ -95,8 +95,8 @@ end
 
 -- Run state. Go: parseRun, runState.String.
 local function parse_run(r)
-  if not r then return 0, 0, 0, 0 end
-  local d, f, s, t = string.match(r, '^(%d+),(%d+),(%d+),(%d+)$')
+  local d, f, s, t = string.match(r or '', '^(%d+),(%d+),(%d+),(%d+)$')
+  if not d then return 0, 0, 0, 0 end -- none yet (or unreadable: start again)
   return tonumber(d), tonumber(f), tonumber(s), tonumber(t)
 end
 

@@ -5,36 +5,37 @@
 -- Remembers which jobs it leased under the worker's fetch key: a retried
 -- call returns the same jobs rather than leasing more and losing these.
 -- ARGV[3] count, ARGV[4] leaseMs, ARGV[5] maxStalls.
--- Reply: now, wakeAt (earliest delayed due time or lease expiry when fewer
--- than count jobs were leased, else 0), then per job: id, record, run state,
--- ready time (ms: when it became runnable).
-local function reply_with_records(now, wakeAt, list)
-  -- list: per job id, run, ready
-  local out = { now, wakeAt }
-  if #list > 0 then
-    local hm = {}
-    for i = 1, #list, 3 do hm[#hm + 1] = list[i] .. '|j' end
-    local recs = call_many('HMGET', kData, nil, hm)
-    for i = 1, #list, 3 do
-      local rec = recs[(i + 2) / 3]
-      if rec then
-        out[#out + 1] = list[i]
-        out[#out + 1] = rec
-        out[#out + 1] = list[i + 1]
-        out[#out + 1] = list[i + 2]
-      end
+-- Reply (an array, the one script whose reply is not packed: the records go
+-- out as Redis has them, without passing through Lua strings): now, wakeAt
+-- (earliest delayed due time or lease expiry when fewer than count jobs were
+-- leased, else 0), the queue's last resume time, then per job: id, record,
+-- run state, waiting score (priority * 2^43 + the time it became ready).
+-- It is the hot path: per job it does little more than copy what Redis
+-- commands return into what they take.
+
+-- replay answers a retried call from what the first run remembered:
+-- now, wakeAt, resumedAt, then per job id, run, score, newline-separated.
+local function replay(prev)
+  local f = {}
+  for field in string.gmatch(prev, '[^\n]+') do f[#f + 1] = field end
+  local out = { f[1], f[2], f[3] }
+  local hm = {}
+  for i = 4, #f, 3 do hm[#hm + 1] = f[i] .. '|j' end
+  local recs = call_many('HMGET', kData, nil, hm)
+  for k = 1, #hm do
+    local i = 3 * k + 1
+    if recs[k] then
+      out[#out + 1] = f[i]
+      out[#out + 1] = recs[k]
+      out[#out + 1] = f[i + 1]
+      out[#out + 1] = f[i + 2]
     end
   end
-  return pack(out)
+  return out
 end
 
 local prev = remembered()
-if prev then
-  local f = unpack_fields(prev)
-  local list = {}
-  for i = 3, #f do list[#list + 1] = f[i] end
-  return reply_with_records(f[1], f[2], list)
-end
+if prev then return replay(prev) end
 
 local count, lease, maxStalls = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local now = now_ms()
@@ -85,43 +86,52 @@ if ah[2] and tonumber(ah[2]) <= now then
   ah = nil
 end
 
-local list, recs, attempts, ids = {}, {}, {}, {}
+local ids, attempts, retried, memo = {}, {}, false, {}
+local out = { '', '', '' } -- now, wakeAt, resumedAt: filled in last
 local meta = redis.call('HMGET', kMeta, 'paused', 'resumed_at')
 if count > 0 and meta[1] ~= '1' then
-  local resumedAt = tonumber(meta[2] or '0')
   local popped = redis.call('ZPOPMIN', kWaiting, count)
   if #popped > 0 then
     local hm = {}
     for i = 1, #popped, 2 do
-      hm[#hm + 1] = popped[i] .. '|j'
-      hm[#hm + 1] = popped[i] .. '|u'
+      hm[i] = popped[i] .. '|j'
+      hm[i + 1] = popped[i] .. '|u'
     end
     local v = call_many('HMGET', kData, nil, hm)
     local u, z = {}, {}
     local until_ = now + lease
+    local firstRun = format_run(1, 0, 0, now) -- a job's first delivery
     for i = 1, #popped, 2 do
-      local id, rec = popped[i], v[i]
+      local id, rec, run = popped[i], v[i], v[i + 1]
       if rec then -- a job without its record cannot run; it is gone
-        local d, f, s = parse_run(v[i + 1])
-        local run = format_run(d + 1, f, s, now)
-        local ready = math.fmod(tonumber(popped[i + 1]), PRIO)
-        if ready < resumedAt then ready = resumedAt end
-        if ready == 0 then ready = now end
-        u[#u + 1] = id .. '|u'
+        if run then
+          local d, f, s = parse_run(run)
+          run = format_run(d + 1, f, s, now)
+          attempts[#attempts + 1] = int(f + 1)
+          retried = retried or f > 0
+        else
+          run = firstRun
+          attempts[#attempts + 1] = '1'
+        end
+        u[#u + 1] = hm[i + 1]
         u[#u + 1] = run
         z[#z + 1] = until_
         z[#z + 1] = id
         ids[#ids + 1] = id
-        recs[#recs + 1] = rec
-        attempts[#attempts + 1] = int(f + 1)
-        list[#list + 1] = id
-        list[#list + 1] = run
-        list[#list + 1] = int(ready)
+        out[#out + 1] = id
+        out[#out + 1] = rec
+        out[#out + 1] = run
+        out[#out + 1] = popped[i + 1]
+        memo[#memo + 1] = id
+        memo[#memo + 1] = run
+        memo[#memo + 1] = popped[i + 1]
       end
     end
     if #ids > 0 then
       call_many('HSET', kData, nil, u)
       call_many('ZADD', kActive, nil, z)
+      -- Attempts are left out when all are first attempts (Go reads 1).
+      if not retried then attempts = nil end
       emit('active', ids, attempts)
     end
     if #popped == 2 * count then wake() end -- there may be more: let another worker look
@@ -135,17 +145,8 @@ if #ids < count then
   if dh[2] then wakeAt = tonumber(dh[2]) end
   if ah[2] and (wakeAt == 0 or tonumber(ah[2]) < wakeAt) then wakeAt = tonumber(ah[2]) end
 end
-local out = { int(now), int(wakeAt) }
+out[1], out[2], out[3] = int(now), int(wakeAt), meta[2] or '0'
 if #ids > 0 then
-  for i = 1, #list do out[#out + 1] = list[i] end
-  remember(pack(out))
-  out = { out[1], out[2] }
-  for k = 1, #ids do
-    local i = 3 * k - 2
-    out[#out + 1] = list[i]
-    out[#out + 1] = recs[k]
-    out[#out + 1] = list[i + 1]
-    out[#out + 1] = list[i + 2]
-  end
+  remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. table.concat(memo, '\n'))
 end
-return pack(out)
+return out
