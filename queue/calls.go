@@ -1,7 +1,6 @@
 package queue
 
 import (
-	"fmt"
 	"strconv"
 	"time"
 )
@@ -103,7 +102,8 @@ func decodeFetch(res []any) (fetchReply, error) {
 		id, _ := res[i].(string)
 		rec, _ := res[i+1].(string)
 		run, _ := res[i+2].(string)
-		score, err := strconv.ParseFloat(fmt.Sprint(res[i+3]), 64)
+		s, _ := res[i+3].(string)
+		score, err := strconv.ParseFloat(s, 64)
 		if id == "" || err != nil {
 			return fetchReply{}, errWire
 		}

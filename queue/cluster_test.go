@@ -270,8 +270,8 @@ func TestCluster(t *testing.T) {
 			}
 			qk.slots[slot], qk.nodes[k.node], qk.parts[part] = true, true, true
 		}
-		known := []string{"meta", "data", "waiting", "delayed", "active", "completed", "failed", "dedup", "events", "marker", "w:", "req:"}
-		required := []string{"meta", "data", "waiting", "delayed", "active", "completed", "failed", "dedup", "events"}
+		known := append(keyNames[:], "w:", "req:")
+		required := []string{"meta", "rec", "run", "prio", "dedupOf", "result", "history", "waiting", "delayed", "active", "completed", "failed", "dedup", "events"}
 		homes := map[string]bool{} // where the keys really are, by SCAN
 		for _, name := range spread {
 			qk := byQueue[name]

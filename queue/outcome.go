@@ -67,25 +67,34 @@ func retryOutcome(j *Job, d time.Duration, msg string) outcome {
 }
 
 // appendArgs adds o's seven ack arguments: id, "<delivery>,", kind, flags,
-// spec, text, attempt. Numbers go as the strings the script compares.
+// spec, text, attempt. Numbers go as the strings the script compares. The
+// common values are interfaces made once: putting a string in an interface
+// allocates, and this runs once per job.
 func (o outcome) appendArgs(args []any) []any {
-	return append(args, o.id, strconv.FormatInt(o.token, 10)+",", kindArg[o.kind], flagArg(o.flags), o.spec, o.text, attemptArg(o.attempt))
+	var kind, spec any = argKindF, o.spec
+	switch o.kind {
+	case 'c':
+		kind = argKindC
+	case 'r':
+		kind = argKindR
+	}
+	if o.spec == "r" {
+		spec = argRemove
+	}
+	return append(args, o.id, strconv.FormatInt(o.token, 10)+",", kind, smallArg(o.flags), spec, o.text, smallArg(o.attempt))
 }
 
-var kindArg = map[byte]string{'c': "c", 'f': "f", 'r': "r"}
+var (
+	argKindC, argKindF, argKindR, argRemove any = "c", "f", "r", "r"
+	argSmall                                    = [...]any{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
+)
 
-func flagArg(f int) string {
-	if f == 0 {
-		return "0"
+// smallArg is n as an argument, without allocating for 0 to 9.
+func smallArg(n int) any {
+	if n >= 0 && n < len(argSmall) {
+		return argSmall[n]
 	}
-	return strconv.Itoa(f)
-}
-
-func attemptArg(a int) string {
-	if a == 1 {
-		return "1"
-	}
-	return strconv.Itoa(a)
+	return strconv.Itoa(n)
 }
 
 // maxErrorLen bounds a stored error message.

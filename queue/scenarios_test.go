@@ -896,17 +896,17 @@ func everyJobOnce(t *testing.T, b *bundle) {
 func longJobKeepsLease(t *testing.T, b *bundle) {
 	w := watch(t, b.q)
 	beats := make(chan struct{})
-	// Many heartbeats (every 100 ms) pass while the job runs: each must
+	// Many heartbeats (every 2/3 s) pass while the job runs: each must
 	// renew its lease, or the job would be handed back as a stall.
 	b.startWorker(t, b.q, func(ctx context.Context, job *Job) (any, error) {
 		select {
-		case <-time.After(1500 * time.Millisecond):
+		case <-time.After(5 * time.Second):
 		case <-ctx.Done():
 			return nil, context.Cause(ctx)
 		}
 		close(beats)
 		return "done", nil
-	}, WorkerConfig{LeaseTime: 300 * time.Millisecond})
+	}, WorkerConfig{LeaseTime: 2 * time.Second})
 	j := mustAdd(t, b.q, "long", nil, JobOptions{RemoveOnComplete: Keep})
 	w.awaitJob(t, j.ID, EventCompleted)
 	<-beats

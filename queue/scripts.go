@@ -30,7 +30,14 @@ type keyPart int
 
 const (
 	kMeta      keyPart = iota // HASH paused, resumed_at, lifetime totals
-	kData                     // HASH "<job id>|<letter>" fields: see lua/common.lua
+	kRec                      // HASH job id -> record (immutable): see wire.go
+	kRun                      // HASH job id -> run state: see wire.go
+	kPrio                     // HASH job id -> priority, when above 0
+	kDedupOf                  // HASH job id -> its dedup key, when it has one
+	kProgress                 // HASH job id -> progress JSON
+	kResult                   // HASH job id -> result JSON
+	kHistory                  // HASH job id -> history JSON array
+	kCancel                   // HASH job id -> '1' while a cancel is pending
 	kWaiting                  // ZSET ready jobs: priority × 2^43 + ready time (ms)
 	kDelayed                  // ZSET jobs due later: due time (ms)
 	kActive                   // ZSET leased jobs: lease expiry (ms)
@@ -43,7 +50,8 @@ const (
 )
 
 var keyNames = [numKeys]string{
-	kMeta: "meta", kData: "data", kWaiting: "waiting", kDelayed: "delayed", kActive: "active",
+	kMeta: "meta", kRec: "rec", kRun: "run", kPrio: "prio", kDedupOf: "dedupOf", kProgress: "progress",
+	kResult: "result", kHistory: "history", kCancel: "cancel", kWaiting: "waiting", kDelayed: "delayed", kActive: "active",
 	kCompleted: "completed", kFailed: "failed", kDedup: "dedup", kEvents: "events", kMarker: "marker",
 }
 

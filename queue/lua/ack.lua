@@ -18,16 +18,15 @@ if prev then return prev end
 local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
 local n = (#ARGV - 2) / 7
-local hm, zm = {}, {}
-for i = 0, n - 1 do
-  local id = ARGV[3 + i * 7]
-  hm[#hm + 1] = id .. '|u'
-  hm[#hm + 1] = id .. '|c'
-  zm[#zm + 1] = id
-end
-local v = call_many('HMGET', kData, nil, hm)
-local zs = call_many('ZMSCORE', kActive, nil, zm)
-local lost, leased, set, del = {}, {}, {}, {}
+local ids = {}
+for i = 0, n - 1 do ids[i + 1] = ARGV[3 + i * 7] end
+local runs = call_many('HMGET', kRun, nil, ids)
+local cancels = call_many('HMGET', kCancel, nil, ids)
+local zs = call_many('ZMSCORE', kActive, nil, ids)
+local lost, leased, gone = {}, {}, {}
+-- per hash: fields to set (field, value pairs) and to delete
+local setRun, setResult, del = {}, {}, {}
+for _, h in ipairs({ kRec, kRun, kPrio, kProgress, kResult, kHistory, kCancel }) do del[h] = {} end
 local done, doneA = {}, {}
 local failed, failedA, failedE = {}, {}, {}
 local retried, retriedA, retriedE, retriedD = {}, {}, {}, {}
@@ -39,14 +38,13 @@ for i = 0, n - 1 do
   local b = 3 + i * 7
   local id, tokp, kind, flags, spec, text, attempt =
     ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
-  local run, cancelFlag = v[2 * i + 1], v[2 * i + 2]
+  local run, cancelFlag = runs[i + 1], cancels[i + 1]
   if not run or string.find(run, tokp, 1, true) ~= 1 or not zs[i + 1] then
     lost[#lost + 1] = int(i + 1)
   elseif kind == 'c' and spec == 'r' and flags == '0' and not cancelFlag then
     -- Completed and removed, with nothing else to clean up.
     leased[#leased + 1] = id
-    del[#del + 1] = id .. '|j'
-    del[#del + 1] = hm[2 * i + 1]
+    gone[#gone + 1] = id
     completedN = completedN + 1
     done[#done + 1] = id
     doneA[#doneA + 1] = attempt
@@ -56,7 +54,7 @@ for i = 0, n - 1 do
     local d, f, s, t = parse_run(run)
     leased[#leased + 1] = id
     if cancelFlag then
-      del[#del + 1] = id .. '|c'
+      table.insert(del[kCancel], id)
       if kind == 'r' then
         kind = 'f'
         spec = fail_spec(id)
@@ -69,23 +67,22 @@ for i = 0, n - 1 do
       anyA = anyA or f > 0
       if has(flags, 1) then drop_dedup(id) end
       if spec == 'r' then
-        del[#del + 1] = id .. '|j'
-        del[#del + 1] = id .. '|u'
-        if has(flags, 2) then del[#del + 1] = id .. '|q' end
-        if has(flags, 4) then del[#del + 1] = id .. '|p' end
-        if has(flags, 8) then del[#del + 1] = id .. '|e' end
+        gone[#gone + 1] = id
+        if has(flags, 2) then table.insert(del[kPrio], id) end
+        if has(flags, 4) then table.insert(del[kProgress], id) end
+        if has(flags, 8) then table.insert(del[kHistory], id) end
       else
         if text ~= '' then
-          set[#set + 1] = id .. '|r'
-          set[#set + 1] = text
+          setResult[#setResult + 1] = id
+          setResult[#setResult + 1] = text
         end
         keepC[#keepC + 1] = now
         keepC[#keepC + 1] = id
         specC[spec] = true
       end
     else
-      set[#set + 1] = id .. '|u'
-      set[#set + 1] = format_run(d, f + 1, s, t)
+      setRun[#setRun + 1] = id
+      setRun[#setRun + 1] = format_run(d, f + 1, s, t)
       push_history(id, history_entry(f + 1, text, now, false))
       if kind == 'r' then
         local delay = tonumber(spec)
@@ -111,7 +108,7 @@ for i = 0, n - 1 do
         failedE[#failedE + 1] = text
         if has(flags, 1) then drop_dedup(id) end
         if spec == 'r' then
-          for _, l in ipairs({ 'j', 'u', 'q', 'p', 'r', 'e', 'c' }) do del[#del + 1] = id .. '|' .. l end
+          for _, list in pairs(del) do list[#list + 1] = id end
         else
           keepF[#keepF + 1] = now
           keepF[#keepF + 1] = id
@@ -122,8 +119,11 @@ for i = 0, n - 1 do
   end
 end
 call_many('ZREM', kActive, nil, leased)
-call_many('HSET', kData, nil, set)
-call_many('HDEL', kData, nil, del)
+call_many('HSET', kRun, nil, setRun)
+call_many('HSET', kResult, nil, setResult)
+call_many('HDEL', kRec, nil, gone)
+call_many('HDEL', kRun, nil, gone)
+for h, list in pairs(del) do call_many('HDEL', h, nil, list) end
 if #keepC > 0 then
   call_many('ZADD', kCompleted, nil, keepC)
   for spec in pairs(specC) do trim(kCompleted, now, spec) end

@@ -11,7 +11,8 @@ if prev then return prev end
 local n = tonumber(ARGV[3])
 local now = now_ms()
 local out = { int(now) }
-local data, dedup, waiting, delayed = {}, {}, {}, {}
+local nowText = out[1] .. ';'
+local recs, prios, dedupOf, dedup, waiting, delayed = {}, {}, {}, {}, {}, {}
 local ids, dues, anyDue = {}, {}, false
 local earliest = nil
 local seenID, seenKey = {}, {}
@@ -21,7 +22,7 @@ for i = 0, n - 1 do
   local existing = nil
   if seenID[id] then
     existing = id
-  elseif generated ~= '1' and redis.call('HEXISTS', kData, id .. '|j') == 1 then
+  elseif generated ~= '1' and redis.call('HEXISTS', kRec, id) == 1 then
     existing = id
   end
   if not existing and dk ~= '' then
@@ -32,16 +33,16 @@ for i = 0, n - 1 do
     out[#out + 1] = existing
   else
     seenID[id] = true
-    data[#data + 1] = id .. '|j'
-    data[#data + 1] = int(now) .. ';' .. tail
+    recs[#recs + 1] = id
+    recs[#recs + 1] = nowText .. tail
     if prio > 0 then
-      data[#data + 1] = id .. '|q'
-      data[#data + 1] = int(prio)
+      prios[#prios + 1] = id
+      prios[#prios + 1] = int(prio)
     end
     if dk ~= '' then
       seenKey[dk] = id
-      data[#data + 1] = id .. '|k'
-      data[#data + 1] = dk
+      dedupOf[#dedupOf + 1] = id
+      dedupOf[#dedupOf + 1] = dk
       dedup[#dedup + 1] = dk
       dedup[#dedup + 1] = id
     end
@@ -68,7 +69,9 @@ for i = 0, n - 1 do
     out[#out + 1] = id
   end
 end
-call_many('HSET', kData, nil, data)
+call_many('HSET', kRec, nil, recs)
+call_many('HSET', kPrio, nil, prios)
+call_many('HSET', kDedupOf, nil, dedupOf)
 call_many('HSET', kDedup, nil, dedup)
 if #waiting > 0 then
   call_many('ZADD', kWaiting, nil, waiting)

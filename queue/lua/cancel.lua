@@ -11,7 +11,7 @@ if not st then return remember(pack({ 'missing' })) end
 if st == 'completed' or st == 'failed' then return remember(pack({ 'finished' })) end
 emit('cancelled', { id })
 if st == 'active' then
-  redis.call('HSET', kData, id .. '|c', '1')
+  redis.call('HSET', kCancel, id, '1')
   redis.call('PUBLISH', ARGV[4], id)
   return remember(pack({ 'running' }))
 end

@@ -14,7 +14,7 @@ else
   -- Waiting and delayed sets are not ordered by age: scan a bounded window.
   local scan = redis.call('ZRANGE', key, 0, limit * 10 - 1)
   for _, id in ipairs(scan) do
-    local rec = redis.call('HGET', kData, id .. '|j')
+    local rec = redis.call('HGET', kRec, id)
     local added = rec and record_header(rec)
     if added and added <= cutoff then
       ids[#ids + 1] = id

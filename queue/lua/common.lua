@@ -2,12 +2,12 @@
 -- Every key of one queue carries the queue's hash tag, so Redis Cluster runs
 -- a script on one shard, and every key a script touches is declared.
 --
--- The data hash holds each job as fields "<job id>|<letter>" (the suffix is
--- always two bytes, so no two ids make the same field):
---   j record "<addedAt>;<fail retention>;<nameLen>;<optsLen>;<name><opts><payload>"
---   u run state "<deliveries>,<failures>,<stalls>,<startedAt>"
---   q priority (only when > 0)    k dedup key (only when set)
---   p progress JSON    r result JSON    e history JSON array    c cancel requested
+-- A job lives in one hash per kind of data, each field named by its id, so
+-- that batches pass ids to Redis as they are: kRec its record
+-- "<addedAt>;<fail retention>;<nameLen>;<optsLen>;<name><opts><payload>",
+-- kRun its run state "<deliveries>,<failures>,<stalls>,<startedAt>", kPrio
+-- its priority (only when > 0), kDedupOf its dedup key (only when set),
+-- kProgress, kResult and kHistory their JSON, kCancel a pending cancel.
 -- Waiting jobs score priority * 2^43 + the time they became ready (ms), so
 -- equal priorities run in the order they became ready; a job handed back
 -- unfinished scores priority * 2^43 and goes first.
@@ -125,13 +125,13 @@ local function history_entry(attempt, msg, now, stalled)
 end
 
 local function push_history(id, entry)
-  local h = redis.call('HGET', kData, id .. '|e')
+  local h = redis.call('HGET', kHistory, id)
   if h then
     h = string.sub(h, 1, -2) .. ',' .. entry .. ']'
   else
     h = '[' .. entry .. ']'
   end
-  redis.call('HSET', kData, id .. '|e', h)
+  redis.call('HSET', kHistory, id, h)
 end
 
 -- emit adds one lifecycle stream entry for a batch of jobs that made the
@@ -175,7 +175,7 @@ local function wake()
 end
 
 local function priority(id)
-  return tonumber(redis.call('HGET', kData, id .. '|q') or '0')
+  return tonumber(redis.call('HGET', kPrio, id) or '0')
 end
 
 -- make_waiting puts a job in the waiting set, ready since readyAt, or ahead
@@ -192,18 +192,21 @@ local function wake_for_delayed(due)
 end
 
 local function drop_dedup(id)
-  local k = redis.call('HGET', kData, id .. '|k')
+  local k = redis.call('HGET', kDedupOf, id)
   if k then
     if redis.call('HGET', kDedup, k) == id then redis.call('HDEL', kDedup, k) end
-    redis.call('HDEL', kData, id .. '|k')
+    redis.call('HDEL', kDedupOf, id)
   end
 end
+
+-- JOB_HASHES are the hashes a job has fields in, but for kDedupOf.
+local JOB_HASHES = { kRec, kRun, kPrio, kProgress, kResult, kHistory, kCancel }
 
 -- delete_job removes all of a job's data; the caller has taken it out of
 -- its set.
 local function delete_job(id)
   drop_dedup(id)
-  redis.call('HDEL', kData, id .. '|j', id .. '|u', id .. '|q', id .. '|p', id .. '|r', id .. '|e', id .. '|c')
+  for _, h in ipairs(JOB_HASHES) do redis.call('HDEL', h, id) end
 end
 
 -- trim applies a retention spec's limits to an ended-jobs set.
@@ -230,7 +233,7 @@ end
 
 -- fail_spec is the failure retention stored in a job's record.
 local function fail_spec(id)
-  local rec = redis.call('HGET', kData, id .. '|j')
+  local rec = redis.call('HGET', kRec, id)
   if not rec then return 'r' end
   local _, spec = record_header(rec)
   return spec or 'k:0:0'
@@ -240,11 +243,11 @@ end
 -- the run that ends counts as a failed attempt (a cancelled job that never
 -- ran made none). Returns the attempt number reported.
 local function end_failed(id, now, msg, stalled, attempted, cancelled)
-  local d, f, s, t = parse_run(redis.call('HGET', kData, id .. '|u'))
+  local d, f, s, t = parse_run(redis.call('HGET', kRun, id))
   local attempt = f
   if attempted then
     attempt = f + 1
-    redis.call('HSET', kData, id .. '|u', format_run(d, f + 1, s, t))
+    redis.call('HSET', kRun, id, format_run(d, f + 1, s, t))
   end
   push_history(id, history_entry(attempt, msg, now, stalled))
   if cancelled then

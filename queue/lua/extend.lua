@@ -6,25 +6,24 @@
 -- cancellation was requested.
 local lease = tonumber(ARGV[3])
 local now = now_ms()
-local ids, tokens, hm = {}, {}, {}
+local ids, tokens = {}, {}
 for i = 4, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
   tokens[#tokens + 1] = tonumber(ARGV[i + 1])
-  hm[#hm + 1] = ARGV[i] .. '|u'
-  hm[#hm + 1] = ARGV[i] .. '|c'
 end
 if #ids == 0 then return pack({ '0' }) end
-local v = call_many('HMGET', kData, nil, hm)
+local runs = call_many('HMGET', kRun, nil, ids)
+local cancels = call_many('HMGET', kCancel, nil, ids)
 local zs = call_many('ZMSCORE', kActive, nil, ids)
 local lost, cancel, z = {}, {}, {}
 for k = 1, #ids do
-  local run = v[2 * k - 1]
+  local run = runs[k]
   if not run or parse_run(run) ~= tokens[k] or not zs[k] then
     lost[#lost + 1] = int(k)
   else
     z[#z + 1] = now + lease
     z[#z + 1] = ids[k]
-    if v[2 * k] then cancel[#cancel + 1] = int(k) end
+    if cancels[k] then cancel[#cancel + 1] = int(k) end
   end
 end
 call_many('ZADD', kActive, 'XX', z)

@@ -9,26 +9,26 @@
 -- out as Redis has them, without passing through Lua strings): now, wakeAt
 -- (earliest delayed due time or lease expiry when fewer than count jobs were
 -- leased, else 0), the queue's last resume time, then per job: id, record,
--- run state, waiting score (priority * 2^43 + the time it became ready).
+-- run state, waiting score (priority * 2^43 + the time it became ready; 0
+-- when answered again from memory).
 -- It is the hot path: per job it does little more than copy what Redis
 -- commands return into what they take.
 
--- replay answers a retried call from what the first run remembered:
--- now, wakeAt, resumedAt, then per job id, run, score, newline-separated.
+-- replay answers a retried call from what the first run remembered: now,
+-- wakeAt, resumedAt, then the ids leased, newline-separated.
 local function replay(prev)
   local f = {}
   for field in string.gmatch(prev, '[^\n]+') do f[#f + 1] = field end
   local out = { f[1], f[2], f[3] }
-  local hm = {}
-  for i = 4, #f, 3 do hm[#hm + 1] = f[i] .. '|j' end
-  local recs = call_many('HMGET', kData, nil, hm)
-  for k = 1, #hm do
-    local i = 3 * k + 1
-    if recs[k] then
-      out[#out + 1] = f[i]
+  local ids = { unpack(f, 4) }
+  local recs = call_many('HMGET', kRec, nil, ids)
+  local runs = call_many('HMGET', kRun, nil, ids)
+  for k, id in ipairs(ids) do
+    if recs[k] and runs[k] then
+      out[#out + 1] = id
       out[#out + 1] = recs[k]
-      out[#out + 1] = f[i + 1]
-      out[#out + 1] = f[i + 2]
+      out[#out + 1] = runs[k]
+      out[#out + 1] = '0'
     end
   end
   return out
@@ -43,12 +43,9 @@ local now = now_ms()
 local dh = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
 if dh[2] and tonumber(dh[2]) <= now then
   local due = redis.call('ZRANGEBYSCORE', kDelayed, '-inf', now, 'WITHSCORES', 'LIMIT', 0, 1000)
-  local ids, hm = {}, {}
-  for i = 1, #due, 2 do
-    ids[#ids + 1] = due[i]
-    hm[#hm + 1] = due[i] .. '|q'
-  end
-  local prios = call_many('HMGET', kData, nil, hm)
+  local ids = {}
+  for i = 1, #due, 2 do ids[#ids + 1] = due[i] end
+  local prios = call_many('HMGET', kPrio, nil, ids)
   local z = {}
   for i = 1, #ids do
     z[#z + 1] = tonumber(prios[i] or '0') * PRIO + tonumber(due[2 * i])
@@ -65,10 +62,9 @@ if ah[2] and tonumber(ah[2]) <= now then
   local stalled, attempts = {}, {}
   for _, id in ipairs(expired) do
     redis.call('ZREM', kActive, id)
-    local v = redis.call('HMGET', kData, id .. '|u', id .. '|c')
-    local d, f, s, t = parse_run(v[1])
-    redis.call('HSET', kData, id .. '|u', format_run(d, f, s + 1, t))
-    if v[2] then
+    local d, f, s, t = parse_run(redis.call('HGET', kRun, id))
+    redis.call('HSET', kRun, id, format_run(d, f, s + 1, t))
+    if redis.call('HEXISTS', kCancel, id) == 1 then
       local a = end_failed(id, now, 'cancelled (its worker was lost)', true, false, true)
       emit('failed', { id }, { int(a) }, { 'cancelled (its worker was lost)' })
     elseif s + 1 > maxStalls then
@@ -86,23 +82,21 @@ if ah[2] and tonumber(ah[2]) <= now then
   ah = nil
 end
 
-local ids, attempts, retried, memo = {}, {}, false, {}
+local leased, attempts, retried = {}, {}, false
 local out = { '', '', '' } -- now, wakeAt, resumedAt: filled in last
 local meta = redis.call('HMGET', kMeta, 'paused', 'resumed_at')
 if count > 0 and meta[1] ~= '1' then
   local popped = redis.call('ZPOPMIN', kWaiting, count)
   if #popped > 0 then
-    local hm = {}
-    for i = 1, #popped, 2 do
-      hm[i] = popped[i] .. '|j'
-      hm[i + 1] = popped[i] .. '|u'
-    end
-    local v = call_many('HMGET', kData, nil, hm)
+    local ids = {}
+    for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+    local recs = call_many('HMGET', kRec, nil, ids)
+    local runs = call_many('HMGET', kRun, nil, ids)
     local u, z = {}, {}
     local until_ = now + lease
     local firstRun = format_run(1, 0, 0, now) -- a job's first delivery
-    for i = 1, #popped, 2 do
-      local id, rec, run = popped[i], v[i], v[i + 1]
+    for k, id in ipairs(ids) do
+      local rec, run = recs[k], runs[k]
       if rec then -- a job without its record cannot run; it is gone
         if run then
           local d, f, s = parse_run(run)
@@ -113,40 +107,37 @@ if count > 0 and meta[1] ~= '1' then
           run = firstRun
           attempts[#attempts + 1] = '1'
         end
-        u[#u + 1] = hm[i + 1]
+        u[#u + 1] = id
         u[#u + 1] = run
         z[#z + 1] = until_
         z[#z + 1] = id
-        ids[#ids + 1] = id
+        leased[#leased + 1] = id
         out[#out + 1] = id
         out[#out + 1] = rec
         out[#out + 1] = run
-        out[#out + 1] = popped[i + 1]
-        memo[#memo + 1] = id
-        memo[#memo + 1] = run
-        memo[#memo + 1] = popped[i + 1]
+        out[#out + 1] = popped[2 * k]
       end
     end
-    if #ids > 0 then
-      call_many('HSET', kData, nil, u)
+    if #leased > 0 then
+      call_many('HSET', kRun, nil, u)
       call_many('ZADD', kActive, nil, z)
       -- Attempts are left out when all are first attempts (Go reads 1).
       if not retried then attempts = nil end
-      emit('active', ids, attempts)
+      emit('active', leased, attempts)
     end
     if #popped == 2 * count then wake() end -- there may be more: let another worker look
   end
 end
 
 local wakeAt = 0
-if #ids < count then
+if #leased < count then
   dh = dh or redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
   ah = ah or redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
   if dh[2] then wakeAt = tonumber(dh[2]) end
   if ah[2] and (wakeAt == 0 or tonumber(ah[2]) < wakeAt) then wakeAt = tonumber(ah[2]) end
 end
 out[1], out[2], out[3] = int(now), int(wakeAt), meta[2] or '0'
-if #ids > 0 then
-  remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. table.concat(memo, '\n'))
+if #leased > 0 then
+  remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. table.concat(leased, '\n'))
 end
 return out

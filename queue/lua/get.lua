@@ -5,9 +5,10 @@
 local out = { redis.call('HGET', kMeta, 'paused') == '1' and '1' or '0' }
 for i = 3, #ARGV do
   local id = ARGV[i]
-  local v = redis.call('HMGET', kData, id .. '|j', id .. '|u', id .. '|p', id .. '|r', id .. '|e')
   local st, score = state_of(id)
-  for j = 1, 5 do out[#out + 1] = v[j] or '' end
+  for _, h in ipairs({ kRec, kRun, kProgress, kResult, kHistory }) do
+    out[#out + 1] = redis.call('HGET', h, id) or ''
+  end
   out[#out + 1] = st or ''
   out[#out + 1] = score or ''
 end

@@ -5,7 +5,7 @@
 local n, ids = 0, {}
 for i = 3, #ARGV, 2 do
   local id, token = ARGV[i], tonumber(ARGV[i + 1])
-  local d = parse_run(redis.call('HGET', kData, id .. '|u'))
+  local d = parse_run(redis.call('HGET', kRun, id))
   if d == token and redis.call('ZREM', kActive, id) == 1 then
     make_waiting(id, 0)
     ids[#ids + 1] = id

@@ -16,9 +16,10 @@ end
 local now = now_ms()
 for _, jid in ipairs(ids) do
   redis.call('ZREM', kFailed, jid)
-  local d = parse_run(redis.call('HGET', kData, jid .. '|u'))
-  redis.call('HSET', kData, jid .. '|u', format_run(d, 0, 0, 0))
-  redis.call('HDEL', kData, jid .. '|c', jid .. '|r')
+  local d = parse_run(redis.call('HGET', kRun, jid))
+  redis.call('HSET', kRun, jid, format_run(d, 0, 0, 0))
+  redis.call('HDEL', kCancel, jid)
+  redis.call('HDEL', kResult, jid)
   make_waiting(jid, now)
 end
 if #ids > 0 then wake() end
