@@ -136,7 +136,7 @@ func (w *Worker) jobsOf(r fetchReply) []*Job {
 		j := &jobs[i]
 		j.ID, j.Queue, j.State, j.ReadyAt = f.id, w.q.name, StateActive, f.readyAt
 		run, runErr := parseRun(f.run)
-		runs[i].w, runs[i].token = w, run.deliveries
+		runs[i].w, runs[i].token, runs[i].state = w, run.deliveries, f.run
 		j.run = &runs[i]
 		j.Failures, j.Stalls, j.StartedAt = int(run.failures), int(run.stalls), run.startedAt
 		j.Attempt = j.Failures + 1

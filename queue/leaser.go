@@ -48,7 +48,7 @@ func (w *Worker) heartbeat(ctx context.Context) {
 		s.mu.Lock()
 		if s.job != nil && !s.released {
 			held = append(held, leased{s, s.job, s.job.run.token})
-			args = append(args, s.job.ID, s.job.run.token)
+			args = append(args, s.job.ID, s.job.run.state)
 		}
 		s.mu.Unlock()
 	}

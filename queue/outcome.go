@@ -15,7 +15,7 @@ import (
 // records it. Build one with completedOutcome, failedOutcome or retryOutcome.
 type outcome struct {
 	id    string
-	token int64
+	state string // the run state the fetch gave
 	kind  byte   // 'c' completed, 'f' failed, 'r' to be retried
 	flags int    // what the job has that recording must clean up: see jobFlags
 	spec  string // retention spec ('c', 'f'), or the retry delay in ms ('r')
@@ -51,7 +51,7 @@ func jobFlags(j *Job) int {
 }
 
 func completedOutcome(j *Job, result string) outcome {
-	o := outcome{id: j.ID, token: j.run.token, kind: 'c', flags: jobFlags(j), spec: j.Options.RemoveOnComplete.spec(), attempt: j.Attempt}
+	o := outcome{id: j.ID, state: j.run.state, kind: 'c', flags: jobFlags(j), spec: j.Options.RemoveOnComplete.spec(), attempt: j.Attempt}
 	if j.Options.RemoveOnComplete.Policy != RetainRemove {
 		o.text = result
 	}
@@ -59,43 +59,27 @@ func completedOutcome(j *Job, result string) outcome {
 }
 
 func failedOutcome(j *Job, msg string) outcome {
-	return outcome{id: j.ID, token: j.run.token, kind: 'f', flags: jobFlags(j), spec: j.Options.RemoveOnFail.spec(), text: msg, attempt: j.Attempt}
+	return outcome{id: j.ID, state: j.run.state, kind: 'f', flags: jobFlags(j), spec: j.Options.RemoveOnFail.spec(), text: msg, attempt: j.Attempt}
 }
 
 func retryOutcome(j *Job, d time.Duration, msg string) outcome {
-	return outcome{id: j.ID, token: j.run.token, kind: 'r', flags: jobFlags(j), spec: strconv.FormatInt(max(d, 0).Milliseconds(), 10), text: msg, attempt: j.Attempt}
+	return outcome{id: j.ID, state: j.run.state, kind: 'r', flags: jobFlags(j), spec: strconv.FormatInt(max(d, 0).Milliseconds(), 10), text: msg, attempt: j.Attempt}
 }
 
-// appendArgs adds o's seven ack arguments: id, "<delivery>,", kind, flags,
-// spec, text, attempt. Numbers go as the strings the script compares. The
-// common values are interfaces made once: putting a string in an interface
-// allocates, and this runs once per job.
+// appendArgs adds o's four ack arguments: id, run state, code
+// ("<kind>|<flags>|<attempt>|<spec>") and text.
 func (o outcome) appendArgs(args []any) []any {
-	var kind, spec any = argKindF, o.spec
-	switch o.kind {
-	case 'c':
-		kind = argKindC
-	case 'r':
-		kind = argKindR
+	var code any = codeFirstRemoved
+	if o.kind != 'c' || o.flags != 0 || o.attempt != 1 || o.spec != "r" {
+		code = string(o.kind) + "|" + strconv.Itoa(o.flags) + "|" + strconv.Itoa(o.attempt) + "|" + o.spec
 	}
-	if o.spec == "r" {
-		spec = argRemove
-	}
-	return append(args, o.id, strconv.FormatInt(o.token, 10)+",", kind, smallArg(o.flags), spec, o.text, smallArg(o.attempt))
+	return append(args, o.id, o.state, code, o.text)
 }
 
-var (
-	argKindC, argKindF, argKindR, argRemove any = "c", "f", "r", "r"
-	argSmall                                    = [...]any{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
-)
-
-// smallArg is n as an argument, without allocating for 0 to 9.
-func smallArg(n int) any {
-	if n >= 0 && n < len(argSmall) {
-		return argSmall[n]
-	}
-	return strconv.Itoa(n)
-}
+// codeFirstRemoved is the code of most outcomes, a first attempt completed
+// and removed, in an interface made once: putting a string in an interface
+// allocates, and this runs once per job.
+var codeFirstRemoved any = "c|0|1|r"
 
 // maxErrorLen bounds a stored error message.
 const maxErrorLen = 4096

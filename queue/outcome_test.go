@@ -80,16 +80,16 @@ func TestClassify(t *testing.T) {
 
 func TestOutcomeArgs(t *testing.T) {
 	t.Parallel()
-	j := &Job{ID: "a", Failures: 1, Attempt: 2, run: &running{token: 7}}
+	j := &Job{ID: "a", Failures: 1, Attempt: 2, run: &running{token: 7, state: "7,1,0,5"}}
 	j.Options, _ = resolve(JobOptions{Priority: 2, DedupKey: "k", RemoveOnComplete: KeepLast(3)})
 	for _, tc := range []struct {
 		o    outcome
 		want string
 	}{
-		{completedOutcome(j, `"r"`), `[a 7, c 11 k:3:0 "r" 2]`},
-		{failedOutcome(j, "no"), `[a 7, f 11 k:0:0 no 2]`},
-		{retryOutcome(j, 1500*time.Millisecond, "again"), `[a 7, r 11 1500 again 2]`},
-		{retryOutcome(j, -time.Second, "again"), `[a 7, r 11 0 again 2]`},
+		{completedOutcome(j, `"r"`), `[a 7,1,0,5 c|11|2|k:3:0 "r"]`},
+		{failedOutcome(j, "no"), `[a 7,1,0,5 f|11|2|k:0:0 no]`},
+		{retryOutcome(j, 1500*time.Millisecond, "again"), `[a 7,1,0,5 r|11|2|1500 again]`},
+		{retryOutcome(j, -time.Second, "again"), `[a 7,1,0,5 r|11|2|0 again]`},
 	} {
 		if got := fmt.Sprint(tc.o.appendArgs(nil)); got != tc.want {
 			t.Errorf("args %s, want %s", got, tc.want)
@@ -98,5 +98,9 @@ func TestOutcomeArgs(t *testing.T) {
 	j.Options.RemoveOnComplete = Remove
 	if o := completedOutcome(j, `"dropped"`); o.text != "" || o.spec != "r" {
 		t.Errorf("a removed job's result is sent: %+v", o)
+	}
+	first := &Job{ID: "b", Attempt: 1, Options: JobOptions{RemoveOnComplete: Remove}, run: &running{state: "1,0,0,5"}}
+	if got := fmt.Sprint(completedOutcome(first, "").appendArgs(nil)); got != `[b 1,0,0,5 c|0|1|r ]` {
+		t.Errorf("the common case's args %s", got)
 	}
 }

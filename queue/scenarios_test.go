@@ -921,6 +921,16 @@ func longJobKeepsLease(t *testing.T, b *bundle) {
 // leaseAndVanish leases jobs like a worker that then dies: no heartbeat, no ack.
 func leaseAndVanish(t *testing.T, q *Queue, n int, lease time.Duration) []string {
 	t.Helper()
+	var ids []string
+	for _, f := range leaseRaw(t, q, n, lease) {
+		ids = append(ids, f.id)
+	}
+	return ids
+}
+
+// leaseRaw leases jobs as a fetch does and returns what the script answered.
+func leaseRaw(t *testing.T, q *Queue, n int, lease time.Duration) []fetched {
+	t.Helper()
 	res, err := q.callArray(context.Background(), scriptFetch, request{}, fetchArgs{count: n, lease: lease, maxStalls: 100}.args()...)
 	if err != nil {
 		t.Fatal(err)
@@ -929,11 +939,7 @@ func leaseAndVanish(t *testing.T, q *Queue, n int, lease time.Duration) []string
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ids []string
-	for _, f := range r.jobs {
-		ids = append(ids, f.id)
-	}
-	return ids
+	return r.jobs
 }
 
 func lostWorkerRedelivered(t *testing.T, b *bundle) {
@@ -993,16 +999,18 @@ func stallLimitFailsJob(t *testing.T, b *bundle) {
 func staleWorkerCannotComplete(t *testing.T, b *bundle) {
 	ctx := context.Background()
 	j := mustAdd(t, b.q, "x", nil, JobOptions{RemoveOnComplete: Keep})
-	if ids := leaseAndVanish(t, b.q, 1, 30*time.Millisecond); len(ids) != 1 {
+	zombie := leaseRaw(t, b.q, 1, 30*time.Millisecond)
+	if len(zombie) != 1 {
 		t.Fatal("no job leased")
 	}
 	time.Sleep(40 * time.Millisecond)
 	// A new delivery (2) takes the job; the zombie (delivery 1) comes back.
-	if ids := leaseAndVanish(t, b.q, 1, 10*time.Second); len(ids) != 1 || ids[0] != j.ID {
-		t.Fatalf("redelivery = %v", ids)
+	live := leaseRaw(t, b.q, 1, 10*time.Second)
+	if len(live) != 1 || live[0].id != j.ID {
+		t.Fatalf("redelivery = %v", live)
 	}
-	ack := func(token int64, result string) []int {
-		job := &Job{ID: j.ID, Options: j.Options, Attempt: 1, run: &running{token: token}}
+	ack := func(f fetched, result string) []int {
+		job := &Job{ID: j.ID, Options: j.Options, Attempt: 1, run: &running{state: f.run}}
 		job.Options.RemoveOnComplete = Keep
 		reply, err := b.q.call(ctx, scriptAck, request{}, completedOutcome(job, result).appendArgs(nil)...)
 		if err != nil {
@@ -1014,11 +1022,21 @@ func staleWorkerCannotComplete(t *testing.T, b *bundle) {
 		}
 		return lost
 	}
-	if lost := ack(1, `"zombie"`); !slices.Equal(lost, []int{1}) {
+	if lost := ack(zombie[0], `"zombie"`); !slices.Equal(lost, []int{1}) {
 		t.Fatalf("zombie ack: lost %v; want it refused", lost)
 	}
 	mustState(t, b.q, j.ID, StateActive)
-	if lost := ack(2, `"live"`); len(lost) != 0 {
+	// Handed back (a stopping worker), the live delivery is over too.
+	run, _ := parseRun(live[0].run)
+	if _, err := b.q.call(ctx, scriptRelease, request{}, j.ID, run.deliveries); err != nil {
+		t.Fatal(err)
+	}
+	if lost := ack(live[0], `"released"`); !slices.Equal(lost, []int{1}) {
+		t.Fatalf("ack after a hand-back: lost %v; want it refused", lost)
+	}
+	mustState(t, b.q, j.ID, StateWaiting)
+	live = leaseRaw(t, b.q, 1, 10*time.Second)
+	if lost := ack(live[0], `"live"`); len(lost) != 0 {
 		t.Fatalf("live ack: lost %v", lost)
 	}
 	if got := mustState(t, b.q, j.ID, StateCompleted); string(got.Result) != `"live"` {

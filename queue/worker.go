@@ -111,8 +111,11 @@ type slot struct {
 
 // running ties a job handed to a handler to the worker running it.
 type running struct {
-	w          *Worker
-	token      int64 // the delivery number: the lease is this delivery's
+	w     *Worker
+	token int64 // the delivery number: the lease is this delivery's
+	// state is the run state the fetch gave: while Redis holds it, the job
+	// is in this delivery (ack and extend compare it).
+	state      string
 	progressed atomic.Bool
 }
 

@@ -1,29 +1,33 @@
 -- ack records the outcomes of jobs a worker ran, a batch at a time. An
--- outcome counts only if the job is still leased to the delivery that ran
--- it (its lease expired and it went elsewhere, or it was handed back: the
--- outcome is dropped). A job whose cancellation was requested fails instead
--- of retrying and counts as cancelled.
+-- outcome counts only if the job is still in the delivery that ran it: its
+-- run state is still the one the fetch gave (a stall, a redelivery, a retry
+-- by hand or a hand-back changes it; see release.lua), else the outcome is
+-- dropped. A job whose cancellation was requested fails instead of
+-- retrying and counts as cancelled.
 -- Remembers its reply under the worker's ack key: a retried batch is
 -- recorded once and answered as the first time.
--- ARGV from 3, per outcome 7 fields: id, delivery followed by a comma (the
--- start of the run state it must match), kind ('c' completed, 'f' failed,
--- 'r' retry), flags (sum of 1 the job has a dedup key, 2 a priority, 4
--- progress, 8 a history), spec (retention spec for c and f, delay in ms for
--- r), text (result JSON for c when kept, else the error message), attempt.
+-- ARGV from 3, per outcome 4 fields: id, the run state the fetch gave,
+-- code, text. The code is "<kind>|<flags>|<attempt>|<spec>": kind 'c'
+-- completed, 'f' failed or 'r' to retry; flags the sum of 1 (the job has a
+-- dedup key), 2 (a priority), 4 (progress), 8 (a history); the attempt's
+-- number; spec the retention spec for c and f, the delay in ms for r. Text
+-- is the result JSON for c when kept, else the error message.
 -- Reply: the 1-based positions of outcomes dropped.
--- It is the hot path: a completed job that is removed (the default) costs
--- a few table inserts; everything else goes the long way.
+-- It is the hot path: a first attempt completed and removed (the default,
+-- code 'c|0|1|r') costs a comparison and a few table inserts; every other
+-- outcome goes the long way.
 local prev = remembered()
 if prev then return prev end
 local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
-local n = (#ARGV - 2) / 7
+local nowText = int(now) -- Lua formats numbers slowly: once
+local n = (#ARGV - 2) / 4
 local ids = {}
-for i = 0, n - 1 do ids[i + 1] = ARGV[3 + i * 7] end
+for i = 1, n do ids[i] = ARGV[4 * i - 1] end
 local runs = call_many('HMGET', kRun, nil, ids)
 local cancels = call_many('HMGET', kCancel, nil, ids)
-local zs = call_many('ZMSCORE', kActive, nil, ids)
 local lost, leased, gone = {}, {}, {}
+local nLeased, nGone, nDone = 0, 0, 0
 -- per hash: fields to set (field, value pairs) and to delete
 local setRun, setResult, del = {}, {}, {}
 for _, h in ipairs({ kRec, kRun, kPrio, kProgress, kResult, kHistory, kCancel }) do del[h] = {} end
@@ -32,27 +36,24 @@ local failed, failedA, failedE = {}, {}, {}
 local retried, retriedA, retriedE, retriedD = {}, {}, {}, {}
 local keepC, keepF, specC, specF = {}, {}, {}, {}
 local delayed, waiting, earliest = {}, {}, nil
-local completedN, failedN, cancelledN = 0, 0, 0
+local failedN, cancelledN = 0, 0
 local anyA = false
-for i = 0, n - 1 do
-  local b = 3 + i * 7
-  local id, tokp, kind, flags, spec, text, attempt =
-    ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4], ARGV[b + 5], ARGV[b + 6]
-  local run, cancelFlag = runs[i + 1], cancels[i + 1]
-  if not run or string.find(run, tokp, 1, true) ~= 1 or not zs[i + 1] then
-    lost[#lost + 1] = int(i + 1)
-  elseif kind == 'c' and spec == 'r' and flags == '0' and not cancelFlag then
-    -- Completed and removed, with nothing else to clean up.
-    leased[#leased + 1] = id
-    gone[#gone + 1] = id
-    completedN = completedN + 1
-    done[#done + 1] = id
-    doneA[#doneA + 1] = attempt
-    anyA = anyA or attempt ~= '1'
+for i = 1, n do
+  local b = 4 * i - 1
+  local id, code, text = ARGV[b], ARGV[b + 2], ARGV[b + 3]
+  local run, cancelFlag = runs[i], cancels[i]
+  if run ~= ARGV[b + 1] then
+    lost[#lost + 1] = int(i)
+  elseif code == 'c|0|1|r' and not cancelFlag then
+    -- A first attempt completed and removed, with nothing else to clean up.
+    nLeased, nGone, nDone = nLeased + 1, nGone + 1, nDone + 1
+    leased[nLeased], gone[nGone], done[nDone] = id, id, id
   else
+    local kind, flags, attempt, spec = string.match(code, '^(%a)|(%d+)|(%d+)|(.*)$')
     flags = tonumber(flags)
     local d, f, s, t = parse_run(run)
-    leased[#leased + 1] = id
+    nLeased = nLeased + 1
+    leased[nLeased] = id
     if cancelFlag then
       table.insert(del[kCancel], id)
       if kind == 'r' then
@@ -61,13 +62,18 @@ for i = 0, n - 1 do
       end
     end
     if kind == 'c' then
-      completedN = completedN + 1
-      done[#done + 1] = id
-      doneA[#doneA + 1] = int(f + 1)
-      anyA = anyA or f > 0
+      nDone = nDone + 1
+      done[nDone] = id
+      if f > 0 then
+        -- Not all first attempts: the entry names each job's.
+        for k = #doneA + 1, nDone - 1 do doneA[k] = '1' end
+        doneA[nDone] = int(f + 1)
+        anyA = true
+      end
       if has(flags, 1) then drop_dedup(id) end
       if spec == 'r' then
-        gone[#gone + 1] = id
+        nGone = nGone + 1
+        gone[nGone] = id
         if has(flags, 2) then table.insert(del[kPrio], id) end
         if has(flags, 4) then table.insert(del[kProgress], id) end
         if has(flags, 8) then table.insert(del[kHistory], id) end
@@ -76,7 +82,7 @@ for i = 0, n - 1 do
           setResult[#setResult + 1] = id
           setResult[#setResult + 1] = text
         end
-        keepC[#keepC + 1] = now
+        keepC[#keepC + 1] = nowText
         keepC[#keepC + 1] = id
         specC[spec] = true
       end
@@ -110,7 +116,7 @@ for i = 0, n - 1 do
         if spec == 'r' then
           for _, list in pairs(del) do list[#list + 1] = id end
         else
-          keepF[#keepF + 1] = now
+          keepF[#keepF + 1] = nowText
           keepF[#keepF + 1] = id
           specF[spec] = true
         end
@@ -140,10 +146,14 @@ if #waiting > 0 then
   call_many('ZADD', kWaiting, nil, waiting)
   wake()
 end
-if completedN > 0 then redis.call('HINCRBY', kMeta, 'completed_total', completedN) end
+if nDone > 0 then redis.call('HINCRBY', kMeta, 'completed_total', nDone) end
 if failedN > 0 then redis.call('HINCRBY', kMeta, 'failed_total', failedN) end
 if cancelledN > 0 then redis.call('HINCRBY', kMeta, 'cancelled_total', cancelledN) end
-if not anyA then doneA = nil end -- all first attempts: Go reads 1
+if anyA then
+  for k = #doneA + 1, nDone do doneA[k] = '1' end
+else
+  doneA = nil -- all first attempts: Go reads 1
+end
 emit('completed', done, doneA)
 emit('failed', failed, failedA, failedE)
 local anyDue = false

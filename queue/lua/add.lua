@@ -11,7 +11,7 @@ if prev then return prev end
 local n = tonumber(ARGV[3])
 local now = now_ms()
 local out = { int(now) }
-local nowText = out[1] .. ';'
+local nowText, nowScore = out[1] .. ';', out[1]
 local recs, prios, dedupOf, dedup, waiting, delayed = {}, {}, {}, {}, {}, {}
 local ids, dues, anyDue = {}, {}, false
 local earliest = nil
@@ -55,13 +55,13 @@ for i = 0, n - 1 do
     end
     ids[#ids + 1] = id
     if at > now then
-      delayed[#delayed + 1] = at
+      delayed[#delayed + 1] = int(at)
       delayed[#delayed + 1] = id
       dues[#dues + 1] = int(at)
       anyDue = true
       if not earliest or at < earliest then earliest = at end
     else
-      waiting[#waiting + 1] = prio * PRIO + now
+      waiting[#waiting + 1] = prio == 0 and nowScore or int(prio * PRIO + now)
       waiting[#waiting + 1] = id
       dues[#dues + 1] = ''
     end

@@ -1,24 +1,23 @@
 -- extend renews the leases a worker holds (its heartbeat). Idempotent: a
 -- retried call renews again.
--- ARGV[3] leaseMs, then pairs id, delivery.
+-- ARGV[3] leaseMs, then pairs id, the run state the fetch gave: a lease is
+-- held while the run state is unchanged (see ack.lua).
 -- Reply: the number of lost leases, their 1-based pair positions (expired
 -- and taken over, or handed back), then the positions of jobs whose
 -- cancellation was requested.
 local lease = tonumber(ARGV[3])
 local now = now_ms()
-local ids, tokens = {}, {}
+local ids, held = {}, {}
 for i = 4, #ARGV, 2 do
   ids[#ids + 1] = ARGV[i]
-  tokens[#tokens + 1] = tonumber(ARGV[i + 1])
+  held[#held + 1] = ARGV[i + 1]
 end
 if #ids == 0 then return pack({ '0' }) end
 local runs = call_many('HMGET', kRun, nil, ids)
 local cancels = call_many('HMGET', kCancel, nil, ids)
-local zs = call_many('ZMSCORE', kActive, nil, ids)
 local lost, cancel, z = {}, {}, {}
 for k = 1, #ids do
-  local run = runs[k]
-  if not run or parse_run(run) ~= tokens[k] or not zs[k] then
+  if runs[k] ~= held[k] then
     lost[#lost + 1] = int(k)
   else
     z[#z + 1] = now + lease

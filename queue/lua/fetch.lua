@@ -56,8 +56,8 @@ if dh[2] and tonumber(dh[2]) <= now then
   dh = nil
 end
 
-local ah = redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
-if ah[2] and tonumber(ah[2]) <= now then
+local ah = active_head()
+if ah and ah <= now then
   local expired = redis.call('ZRANGEBYSCORE', kActive, '-inf', now, 'LIMIT', 0, 100)
   local stalled, attempts = {}, {}
   for _, id in ipairs(expired) do
@@ -79,7 +79,7 @@ if ah[2] and tonumber(ah[2]) <= now then
     end
   end
   emit('stalled', stalled, attempts)
-  ah = nil
+  ah = active_head()
 end
 
 local leased, attempts, retried = {}, {}, false
@@ -93,7 +93,7 @@ if count > 0 and meta[1] ~= '1' then
     local recs = call_many('HMGET', kRec, nil, ids)
     local runs = call_many('HMGET', kRun, nil, ids)
     local u, z = {}, {}
-    local until_ = now + lease
+    local until_ = int(now + lease) -- as text once: Lua formats numbers slowly
     local firstRun = format_run(1, 0, 0, now) -- a job's first delivery
     for k, id in ipairs(ids) do
       local rec, run = recs[k], runs[k]
@@ -119,6 +119,7 @@ if count > 0 and meta[1] ~= '1' then
       end
     end
     if #leased > 0 then
+      keep_big()
       call_many('HSET', kRun, nil, u)
       call_many('ZADD', kActive, nil, z)
       -- Attempts are left out when all are first attempts (Go reads 1).
@@ -132,9 +133,8 @@ end
 local wakeAt = 0
 if #leased < count then
   dh = dh or redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
-  ah = ah or redis.call('ZRANGE', kActive, 0, 0, 'WITHSCORES')
   if dh[2] then wakeAt = tonumber(dh[2]) end
-  if ah[2] and (wakeAt == 0 or tonumber(ah[2]) < wakeAt) then wakeAt = tonumber(ah[2]) end
+  if ah and (wakeAt == 0 or ah < wakeAt) then wakeAt = ah end
 end
 out[1], out[2], out[3] = int(now), int(wakeAt), meta[2] or '0'
 if #leased > 0 then

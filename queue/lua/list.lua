@@ -6,4 +6,6 @@ local key = set_key(ARGV[3])
 if ARGV[3] == 'completed' or ARGV[3] == 'failed' then
   return pack(redis.call('ZREVRANGE', key, ARGV[4], ARGV[5]))
 end
-return pack(redis.call('ZRANGE', key, ARGV[4], ARGV[5]))
+local ids = redis.call('ZRANGE', key, ARGV[4], ARGV[5])
+if ids[#ids] == BIG then ids[#ids] = nil end
+return pack(ids)
