@@ -2,6 +2,7 @@ package queue
 
 import (
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -84,44 +85,58 @@ func (a fetchArgs) args() []any {
 const prioStep = 1 << 43
 
 func decodeFetch(res []any) (fetchReply, error) {
-	if len(res) < 3 || (len(res)-3)%4 != 0 {
+	if len(res) < 6 {
 		return fetchReply{}, errWire
+	}
+	var head [6]string
+	for i := range head {
+		head[i], _ = res[i].(string)
 	}
 	var vals [3]int64
 	for i := range vals {
-		s, _ := res[i].(string)
-		n, err := strconv.ParseInt(s, 10, 64)
+		n, err := strconv.ParseInt(head[i], 10, 64)
 		if err != nil {
 			return fetchReply{}, errWire
 		}
 		vals[i] = n
 	}
 	now, resumedAt := vals[0], vals[2]
-	r := fetchReply{now: msTime(now), wakeAt: msTime(vals[1]), jobs: make([]fetched, 0, (len(res)-3)/4)}
-	for i := 3; i < len(res); i += 4 {
-		id, _ := res[i].(string)
-		rec, _ := res[i+1].(string)
-		run, _ := res[i+2].(string)
-		s, _ := res[i+3].(string)
-		score, err := strconv.ParseFloat(s, 64)
-		if id == "" || err != nil {
+	recs := res[6:]
+	r := fetchReply{now: msTime(now), wakeAt: msTime(vals[1])}
+	if len(recs) == 0 {
+		return r, nil
+	}
+	ids, runs, scores := head[3], head[4], head[5]
+	r.jobs = make([]fetched, len(recs))
+	for i, v := range recs {
+		var id, run, score string
+		id, ids, _ = strings.Cut(ids, "\n")
+		run, runs, _ = strings.Cut(runs, "\n")
+		score, scores, _ = strings.Cut(scores, "\n")
+		rec, _ := v.(string)
+		s, err := strconv.ParseFloat(score, 64)
+		if id == "" || run == "" || err != nil {
 			return fetchReply{}, errWire
 		}
-		ready := int64(score) % prioStep
+		ready := int64(s) % prioStep
 		switch {
 		case ready < resumedAt:
 			ready = resumedAt // it waited in a paused queue
 		case ready == 0:
-			ready = now // handed back unfinished: runnable again now
+			ready = now // handed back unfinished, or answered from memory: runnable now
 		}
-		r.jobs = append(r.jobs, fetched{id: id, record: rec, run: run, readyAt: msTime(ready)})
+		r.jobs[i] = fetched{id: id, record: rec, run: run, readyAt: msTime(ready)}
+	}
+	if ids != "" || runs != "" || scores != "" {
+		return fetchReply{}, errWire
 	}
 	return r, nil
 }
 
-// ack.lua — ARGV per outcome: id, "<delivery>,", kind, flags, spec, text,
-// attempt (see outcome.appendArgs). Remembers its reply under the worker's ack key. Reply: the
-// 1-based positions of the outcomes dropped (no longer leased to them).
+// ack.lua — ARGV: the count of common outcomes, then each as its fields
+// (see ackArgs). Remembers its reply under the worker's ack key. Reply: the
+// 1-based positions, in ackArgs's order, of the outcomes dropped (no longer
+// in the delivery that ran them).
 func decodePositions(reply string) ([]int, error) {
 	f := fields{s: reply}
 	var out []int

@@ -66,20 +66,39 @@ func retryOutcome(j *Job, d time.Duration, msg string) outcome {
 	return outcome{id: j.ID, state: j.run.state, kind: 'r', flags: jobFlags(j), spec: strconv.FormatInt(max(d, 0).Milliseconds(), 10), text: msg, attempt: j.Attempt}
 }
 
-// appendArgs adds o's four ack arguments: id, run state, code
-// ("<kind>|<flags>|<attempt>|<spec>") and text.
-func (o outcome) appendArgs(args []any) []any {
-	var code any = codeFirstRemoved
-	if o.kind != 'c' || o.flags != 0 || o.attempt != 1 || o.spec != "r" {
-		code = string(o.kind) + "|" + strconv.Itoa(o.flags) + "|" + strconv.Itoa(o.attempt) + "|" + o.spec
+// ackArgs orders a batch of outcomes as the ack script takes them: the
+// common ones (a first attempt completed and removed) first, as id and run
+// state only; every other with its code and text. It returns the batch in
+// that order, by which the script's lost positions count.
+func ackArgs(batch []outcome) ([]outcome, []any) {
+	ordered := make([]outcome, 0, len(batch))
+	for _, o := range batch {
+		if o.common() {
+			ordered = append(ordered, o)
+		}
 	}
-	return append(args, o.id, o.state, code, o.text)
+	common := len(ordered)
+	for _, o := range batch {
+		if !o.common() {
+			ordered = append(ordered, o)
+		}
+	}
+	args := make([]any, 0, 1+2*common+4*(len(batch)-common))
+	args = append(args, common)
+	for _, o := range ordered {
+		args = append(args, o.id, o.state)
+		if !o.common() {
+			args = append(args, string(o.kind)+"|"+strconv.Itoa(o.flags)+"|"+strconv.Itoa(o.attempt)+"|"+o.spec, o.text)
+		}
+	}
+	return ordered, args
 }
 
-// codeFirstRemoved is the code of most outcomes, a first attempt completed
-// and removed, in an interface made once: putting a string in an interface
-// allocates, and this runs once per job.
-var codeFirstRemoved any = "c|0|1|r"
+// common reports whether o is a first attempt completed and removed, with
+// nothing else to clean up: the ack script's fast case.
+func (o outcome) common() bool {
+	return o.kind == 'c' && o.flags == 0 && o.attempt == 1 && o.spec == "r"
+}
 
 // maxErrorLen bounds a stored error message.
 const maxErrorLen = 4096

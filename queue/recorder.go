@@ -33,10 +33,7 @@ func (w *Worker) runRecorder() {
 // expired and they will be redelivered, so the outcomes would be refused
 // anyway. A retry after a lost reply gets the first run's answer.
 func (w *Worker) record(batch []outcome) {
-	args := make([]any, 0, 6*len(batch))
-	for _, o := range batch {
-		args = o.appendArgs(args)
-	}
+	batch, args := ackArgs(batch)
 	req := request{id: newRequestID(), key: w.ackKey}
 	deadline := time.Now().Add(w.cfg.LeaseTime)
 	var failing retryDelay

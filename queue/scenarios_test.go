@@ -1012,7 +1012,8 @@ func staleWorkerCannotComplete(t *testing.T, b *bundle) {
 	ack := func(f fetched, result string) []int {
 		job := &Job{ID: j.ID, Options: j.Options, Attempt: 1, run: &running{state: f.run}}
 		job.Options.RemoveOnComplete = Keep
-		reply, err := b.q.call(ctx, scriptAck, request{}, completedOutcome(job, result).appendArgs(nil)...)
+		_, args := ackArgs([]outcome{completedOutcome(job, result)})
+		reply, err := b.q.call(ctx, scriptAck, request{}, args...)
 		if err != nil {
 			t.Fatal(err)
 		}

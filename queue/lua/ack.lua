@@ -6,26 +6,32 @@
 -- retrying and counts as cancelled.
 -- Remembers its reply under the worker's ack key: a retried batch is
 -- recorded once and answered as the first time.
--- ARGV from 3, per outcome 4 fields: id, the run state the fetch gave,
--- code, text. The code is "<kind>|<flags>|<attempt>|<spec>": kind 'c'
--- completed, 'f' failed or 'r' to retry; flags the sum of 1 (the job has a
--- dedup key), 2 (a priority), 4 (progress), 8 (a history); the attempt's
--- number; spec the retention spec for c and f, the delay in ms for r. Text
--- is the result JSON for c when kept, else the error message.
--- Reply: the 1-based positions of outcomes dropped.
--- It is the hot path: a first attempt completed and removed (the default,
--- code 'c|0|1|r') costs a comparison and a few table inserts; every other
--- outcome goes the long way.
+-- ARGV[3] is k, the number of outcomes that are a first attempt completed
+-- and removed (the default, and most of them); then k pairs: id, the run
+-- state the fetch gave; then, for every other outcome, 4 fields: id, run
+-- state, code, text. The code is "<kind>|<flags>|<attempt>|<spec>": kind
+-- 'c' completed, 'f' failed or 'r' to retry; flags the sum of 1 (the job
+-- has a dedup key), 2 (a priority), 4 (progress), 8 (a history); the
+-- attempt's number; spec the retention spec for c and f, the delay in ms
+-- for r. Text is the result JSON for c when kept, else the error message.
+-- Reply: the 1-based positions of outcomes dropped, in the order given.
+-- It is the hot path: a common outcome costs a comparison and a few table
+-- inserts; every other outcome goes the long way.
 local prev = remembered()
 if prev then return prev end
 local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
 local nowText = int(now) -- Lua formats numbers slowly: once
-local n = (#ARGV - 2) / 4
-local ids = {}
-for i = 1, n do ids[i] = ARGV[4 * i - 1] end
+local k = tonumber(ARGV[3])
+local n = k + (#ARGV - 3 - 2 * k) / 4
+-- at[i] is where outcome i's fields start in ARGV
+local ids, at = {}, {}
+for i = 1, k do at[i] = 2 * i + 2 end
+for i = k + 1, n do at[i] = 4 + 2 * k + 4 * (i - k - 1) end
+for i = 1, n do ids[i] = ARGV[at[i]] end
 local runs = call_many('HMGET', kRun, nil, ids)
-local cancels = call_many('HMGET', kCancel, nil, ids)
+local cancels = {}
+if redis.call('EXISTS', kCancel) == 1 then cancels = call_many('HMGET', kCancel, nil, ids) end
 local lost, leased, gone = {}, {}, {}
 local nLeased, nGone, nDone = 0, 0, 0
 -- per hash: fields to set (field, value pairs) and to delete
@@ -39,8 +45,9 @@ local delayed, waiting, earliest = {}, {}, nil
 local failedN, cancelledN = 0, 0
 local anyA = false
 for i = 1, n do
-  local b = 4 * i - 1
-  local id, code, text = ARGV[b], ARGV[b + 2], ARGV[b + 3]
+  local b = at[i]
+  local id, code, text = ARGV[b], 'c|0|1|r', ''
+  if i > k then code, text = ARGV[b + 2], ARGV[b + 3] end
   local run, cancelFlag = runs[i], cancels[i]
   if run ~= ARGV[b + 1] then
     lost[#lost + 1] = int(i)

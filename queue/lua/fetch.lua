@@ -8,9 +8,11 @@
 -- Reply (an array, the one script whose reply is not packed: the records go
 -- out as Redis has them, without passing through Lua strings): now, wakeAt
 -- (earliest delayed due time or lease expiry when fewer than count jobs were
--- leased, else 0), the queue's last resume time, then per job: id, record,
--- run state, waiting score (priority * 2^43 + the time it became ready; 0
--- when answered again from memory).
+-- leased, else 0), the queue's last resume time, the leased jobs' ids, their
+-- run states and their waiting scores (priority * 2^43 + the time each
+-- became ready; 0 when answered again from memory), each list joined with
+-- newlines, then the jobs' records. Four strings for all the jobs and one
+-- each, rather than four each: every element costs Redis and Go alike.
 -- It is the hot path: per job it does little more than copy what Redis
 -- commands return into what they take.
 
@@ -19,18 +21,19 @@
 local function replay(prev)
   local f = {}
   for field in string.gmatch(prev, '[^\n]+') do f[#f + 1] = field end
-  local out = { f[1], f[2], f[3] }
   local ids = { unpack(f, 4) }
   local recs = call_many('HMGET', kRec, nil, ids)
   local runs = call_many('HMGET', kRun, nil, ids)
+  local keptIDs, keptRuns, zeros, out = {}, {}, {}, { f[1], f[2], f[3], '', '', '' }
   for k, id in ipairs(ids) do
     if recs[k] and runs[k] then
-      out[#out + 1] = id
+      keptIDs[#keptIDs + 1] = id
+      keptRuns[#keptRuns + 1] = runs[k]
+      zeros[#zeros + 1] = '0'
       out[#out + 1] = recs[k]
-      out[#out + 1] = runs[k]
-      out[#out + 1] = '0'
     end
   end
+  out[4], out[5], out[6] = table.concat(keptIDs, '\n'), table.concat(keptRuns, '\n'), table.concat(zeros, '\n')
   return out
 end
 
@@ -82,8 +85,8 @@ if ah and ah <= now then
   ah = active_head()
 end
 
-local leased, attempts, retried = {}, {}, false
-local out = { '', '', '' } -- now, wakeAt, resumedAt: filled in last
+local leased, runsOut, scores, attempts, retried, n = {}, {}, {}, {}, false, 0
+local out = { '', '', '', '', '', '' } -- filled in last
 local meta = redis.call('HMGET', kMeta, 'paused', 'resumed_at')
 if count > 0 and meta[1] ~= '1' then
   local popped = redis.call('ZPOPMIN', kWaiting, count)
@@ -98,24 +101,23 @@ if count > 0 and meta[1] ~= '1' then
     for k, id in ipairs(ids) do
       local rec, run = recs[k], runs[k]
       if rec then -- a job without its record cannot run; it is gone
+        n = n + 1
         if run then
           local d, f, s = parse_run(run)
           run = format_run(d + 1, f, s, now)
-          attempts[#attempts + 1] = int(f + 1)
-          retried = retried or f > 0
+          if f > 0 then
+            -- Not all first attempts: the entry names each job's.
+            for a = #attempts + 1, n - 1 do attempts[a] = '1' end
+            attempts[n] = int(f + 1)
+            retried = true
+          end
         else
           run = firstRun
-          attempts[#attempts + 1] = '1'
         end
-        u[#u + 1] = id
-        u[#u + 1] = run
-        z[#z + 1] = until_
-        z[#z + 1] = id
-        leased[#leased + 1] = id
-        out[#out + 1] = id
-        out[#out + 1] = rec
-        out[#out + 1] = run
-        out[#out + 1] = popped[2 * k]
+        u[2 * n - 1], u[2 * n] = id, run
+        z[2 * n - 1], z[2 * n] = until_, id
+        leased[n], runsOut[n], scores[n] = id, run, popped[2 * k]
+        out[6 + n] = rec
       end
     end
     if #leased > 0 then
@@ -123,7 +125,11 @@ if count > 0 and meta[1] ~= '1' then
       call_many('HSET', kRun, nil, u)
       call_many('ZADD', kActive, nil, z)
       -- Attempts are left out when all are first attempts (Go reads 1).
-      if not retried then attempts = nil end
+      if retried then
+        for a = #attempts + 1, n do attempts[a] = '1' end
+      else
+        attempts = nil
+      end
       emit('active', leased, attempts)
     end
     if #popped == 2 * count then wake() end -- there may be more: let another worker look
@@ -138,6 +144,7 @@ if #leased < count then
 end
 out[1], out[2], out[3] = int(now), int(wakeAt), meta[2] or '0'
 if #leased > 0 then
-  remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. table.concat(leased, '\n'))
+  out[4], out[5], out[6] = table.concat(leased, '\n'), table.concat(runsOut, '\n'), table.concat(scores, '\n')
+  remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. out[4])
 end
 return out
