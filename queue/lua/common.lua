@@ -53,6 +53,11 @@ local STEP = 1000
 -- so field-value and score-member pairs stay whole), after flag when given,
 -- and returns the replies of the steps joined.
 local function call_many(cmd, key, flag, args)
+  if #args <= STEP then -- the usual case: one call, its reply as it is
+    if #args == 0 then return {} end
+    if flag then return redis.call(cmd, key, flag, unpack(args)) end
+    return redis.call(cmd, key, unpack(args))
+  end
   local out = {}
   for i = 1, #args, STEP do
     local j = math.min(i + STEP - 1, #args)
