@@ -8,7 +8,9 @@ import (
 
 // Handler runs jobs. It has net/http's shape: a worker calls ProcessJob once
 // per attempt; the returned value is stored as the job's result (encoded as
-// JSON) and a non-nil error fails the attempt. Wrap an error with SkipRetry to
+// JSON; a value that cannot be fails the job, unless the job keeps nothing
+// once completed, RemoveOnComplete's default) and a non-nil error fails the
+// attempt. Wrap an error with SkipRetry to
 // fail the job for good, or with RetryAfter to choose the next attempt's time.
 //
 // The context is cancelled when the job is cancelled (cause ErrCancelled),

@@ -156,6 +156,9 @@ func backoff(job *Job, n int, err error, custom func(*Job, int, error) time.Dura
 // elsewhere. A success is recorded even then; the lease decides if it counts.
 func (w *Worker) outcomeOf(ctx context.Context, job *Job, result any, err error) (o outcome, to State, ok bool) {
 	if err == nil {
+		if job.Options.RemoveOnComplete.Policy == RetainRemove {
+			return completedOutcome(job, ""), StateCompleted, true // the result goes nowhere
+		}
 		payload, encErr := encodeValue(result)
 		if encErr == nil {
 			return completedOutcome(job, payload), StateCompleted, true

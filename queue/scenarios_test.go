@@ -387,8 +387,11 @@ func resultNotJSONFails(t *testing.T, b *bundle) {
 	w := watch(t, b.q)
 	b.logs.expect("job failed")
 	b.startWorker(t, b.q, func(ctx context.Context, job *Job) (any, error) { return func() {}, nil }, WorkerConfig{})
-	j := mustAdd(t, b.q, "x", nil, JobOptions{})
+	// Kept, the result must be JSON; removed, it goes nowhere and is not encoded.
+	j := mustAdd(t, b.q, "x", nil, JobOptions{RemoveOnComplete: Keep})
+	gone := mustAdd(t, b.q, "x", nil, JobOptions{})
 	w.awaitJob(t, j.ID, EventFailed)
+	w.awaitJob(t, gone.ID, EventCompleted)
 	if got := mustState(t, b.q, j.ID, StateFailed); got.Failures != 1 {
 		t.Fatalf("job = %+v", got)
 	}
