@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/faultproxy"
 	"github.com/eventsd/eventsd/internal/ferrettest"
 	"github.com/eventsd/eventsd/internal/redistest"
 )
@@ -24,14 +25,14 @@ import (
 // proxy in front of it, so that the test can take the store away from one
 // process. FerretDB runs in this test process whatever TEST_MONGODB_URI
 // says, since the proxy needs a single server to forward to.
-func ferretBehindProxy(t testing.TB, proxies int) (uris []string, pxs []*proxy) {
+func ferretBehindProxy(t testing.TB, proxies int) (uris []string, pxs []*faultproxy.Proxy) {
 	t.Helper()
 	u, err := url.Parse(ferrettest.Start(t).URI(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range proxies {
-		px := startProxy(t, u.Host)
+		px := faultproxy.Start(t, u.Host)
 		pxs = append(pxs, px)
 		uris = append(uris, "mongodb://"+px.Addr()+"/events_e2e")
 	}
@@ -120,7 +121,7 @@ func TestFaultStoreGone(t *testing.T) {
 		known = e
 	}
 
-	px.set(cut)
+	px.Cut(true)
 	eventually(t, 30*time.Second, "health reports mongodb down", func() (bool, string) {
 		status, h := p.health()
 		return status == http.StatusServiceUnavailable && h.Status == "down" &&
@@ -170,7 +171,7 @@ func TestFaultStoreGone(t *testing.T) {
 		return false, "no job has failed an attempt yet"
 	})
 
-	px.set(forward)
+	px.Cut(false)
 	eventually(t, 60*time.Second, "health back to 200", func() (bool, string) {
 		status, h := p.health()
 		return status == http.StatusOK, fmt.Sprintf("%d %+v", status, h)
@@ -228,8 +229,8 @@ func TestFaultWorkerKilled(t *testing.T) {
 	// Each process's store writes now land but are never acknowledged, so
 	// both workers fill up with jobs they cannot finish: then the active
 	// jobs are exactly the two workers' slots.
-	pxs[0].set(dropReplies)
-	pxs[1].set(dropReplies)
+	pxs[0].Silence(true)
+	pxs[1].Silence(true)
 	ids := a.generate(jobs)
 	var active []job
 	eventually(t, 30*time.Second, "both workers holding jobs", func() (bool, string) {
@@ -237,7 +238,7 @@ func TestFaultWorkerKilled(t *testing.T) {
 		return len(active) == 2*concurrency, fmt.Sprintf("%d active", len(active))
 	})
 	b.kill()
-	pxs[0].set(forward)
+	pxs[0].Silence(false)
 
 	waitJobsDone(t, a, ids, 120*time.Second)
 	s := a.stats()
@@ -370,7 +371,7 @@ func TestFaultSIGTERMWhileJobsRun(t *testing.T) {
 			"CRON_ENABLED": "false", "WORKER_CONCURRENCY": strconv.Itoa(concurrency), "SHUTDOWN_TIMEOUT": "1s",
 		})
 		p := start(t, "first", "serve", env)
-		pxs[0].set(dropReplies)
+		pxs[0].Silence(true)
 		ids := p.generate(jobs)
 		var active []job
 		eventually(t, 30*time.Second, "the worker full of stuck jobs", func() (bool, string) {
@@ -380,7 +381,7 @@ func TestFaultSIGTERMWhileJobsRun(t *testing.T) {
 		if code := p.stop(60 * time.Second); code != 0 {
 			t.Fatalf("exit code %d after SIGTERM, want 0", code)
 		}
-		pxs[0].set(forward)
+		pxs[0].Silence(false)
 		p2 := start(t, "second", "serve", env)
 		waitJobsDone(t, p2, ids, 60*time.Second)
 		if s := p2.stats(); s.Queue.CompletedTotal != jobs || s.Queue.FailedTotal != 0 {

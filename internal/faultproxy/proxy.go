@@ -93,7 +93,9 @@ func (p *Proxy) Silence(on bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.silent = on
-	p.closeAllLocked()
+	if !on {
+		p.closeAllLocked()
+	}
 }
 
 // DropReplies makes the next n requests that contain match reach the server
