@@ -52,7 +52,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		return err
 	}
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
-	producer := events.NewProducer(q)
+	producer := events.NewProducer(q, events.ProducerConfig{})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -151,7 +151,10 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
-		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
+		handlers := events.NewMux(map[string]queue.Handler{
+			events.JobName: events.NewProcessor(batcher),
+		})
+		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
 			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),

@@ -37,7 +37,14 @@ func setup(t *testing.T) *bundle {
 	done := make(chan struct{})
 	go func() { batcher.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &bundle{q: q, store: st, proc: events.NewProcessor(batcher), prod: events.NewProducer(q)}
+	return &bundle{q: q, store: st, proc: events.NewProcessor(batcher), prod: events.NewProducer(q, events.ProducerConfig{})}
+}
+
+// handlers returns a handler for every job type, as the service wires them.
+func (b *bundle) handlers() map[string]queue.Handler {
+	return map[string]queue.Handler{
+		events.JobName: b.proc,
+	}
 }
 
 func (b *bundle) runWorker(t *testing.T) {
