@@ -52,7 +52,9 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		return err
 	}
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
-	producer := events.NewProducer(q, events.ProducerConfig{})
+	producer := events.NewProducer(q, events.ProducerConfig{
+		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
+	})
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

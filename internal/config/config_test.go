@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventsd/eventsd/queue"
 )
 
 // env returns a getenv over m.
@@ -42,6 +44,8 @@ func TestDefaults(t *testing.T) {
 		CronEventRate:     "0 * * * * *",
 		CronCleanup:       "0 0 0 * * *",
 		JobsRetention:     24 * time.Hour,
+		KeepCompleted:     queue.Remove,
+		KeepFailed:        queue.Keep,
 		ShutdownTimeout:   30 * time.Second,
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
@@ -177,6 +181,10 @@ func TestLoad(t *testing.T) {
 			c.APIToken, c.APIReadToken, c.MetricsToken, c.SSEMaxStreams = "w", "r", "m", 20
 			c.CORSAllowedOrigins = []string{"https://app.example.com", "http://localhost:5173"}
 		}},
+		{"keep a count of completed jobs, failed for an age", nil, map[string]string{"KEEP_COMPLETED": "100", "KEEP_FAILED": "1h"},
+			func(c *Config) { c.KeepCompleted, c.KeepFailed = queue.KeepLast(100), queue.KeepFor(time.Hour) }},
+		{"keep all completed jobs, no failed one", []string{"--keep-completed=ALL", "--keep-failed=none"}, nil,
+			func(c *Config) { c.KeepCompleted, c.KeepFailed = queue.Keep, queue.Remove }},
 		{"a read token alone makes a read-only API", nil, map[string]string{"API_READ_TOKEN": "r"},
 			func(c *Config) { c.APIReadToken = "r" }},
 	}
@@ -252,6 +260,10 @@ func TestLoadErrors(t *testing.T) {
 			"CRON_CLEANUP=@sometimes: not a schedule: unrecognized descriptor: @sometimes"},
 		{"cron no such day", []string{"--cron-event-rate", "0 0 0 30 2 *"}, nil,
 			`--cron-event-rate="0 0 0 30 2 *": not a schedule: day of month field "30": February has no such day (month field "2")`},
+		{"keep a negative count", nil, map[string]string{"KEEP_COMPLETED": "-1"}, "KEEP_COMPLETED=-1: a count must be 0..10000000"},
+		{"keep days", nil, map[string]string{"KEEP_FAILED": "7d"},
+			"KEEP_FAILED=7d: must be 0, a count like 100, an age like 1h (Go's form: 90s, 24h; there is no d unit) or all"},
+		{"keep no time", nil, map[string]string{"KEEP_COMPLETED": "0s"}, "KEEP_COMPLETED=0s: an age must be at least 1ms"},
 		{"days are not a duration", nil, map[string]string{"JOBS_RETENTION": "30d"},
 			"JOBS_RETENTION=30d: not a duration; use Go's form, like 90s, 24h or 720h (there is no d unit)"},
 		{"zero jobs retention", nil, map[string]string{"JOBS_RETENTION": "0s"}, "JOBS_RETENTION=0s: must be more than 0"},

@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -106,4 +107,42 @@ func TestNewMuxWantsEveryRow(t *testing.T) {
 		}
 	}()
 	events.NewMux(map[string]queue.Handler{})
+}
+
+// TestKeepCompletedKeepsSuccesses runs mock-data jobs with KEEP_COMPLETED=100:
+// the newest 100 completed jobs stay, with their results, for anyone to
+// inspect; older ones go.
+func TestKeepCompletedKeepsSuccesses(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	b.runWorker(t)
+	ctx := context.Background()
+	prod := events.NewProducer(b.q, events.ProducerConfig{Retention: events.Retention{Completed: queue.KeepLast(100)}})
+	var ids []string
+	for range 3 {
+		got, err := prod.GenerateMock(ctx, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, got...)
+		// One round at a time, so that the newest are the last added.
+		waitFor(t, "the round's completions", func() bool {
+			c, _ := b.q.Counts(ctx)
+			return c.CompletedTotal == int64(len(ids))
+		})
+	}
+	if c, _ := b.q.Counts(ctx); c.Completed != 100 {
+		t.Fatalf("completed jobs kept = %d; want 100", c.Completed)
+	}
+	for _, id := range ids[50:] {
+		j, err := b.q.Get(ctx, id)
+		if err != nil || j.State != queue.StateCompleted || !strings.Contains(string(j.Result), "eventId") {
+			t.Fatalf("job %s = %+v, %v; want it completed with its result", id, j, err)
+		}
+	}
+	for _, id := range ids[:50] {
+		if _, err := b.q.Get(ctx, id); !errors.Is(err, queue.ErrNotFound) {
+			t.Fatalf("job %s of the oldest round: %v; want it removed", id, err)
+		}
+	}
 }
