@@ -154,7 +154,8 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
 		handlers := events.NewMux(map[string]queue.Handler{
-			events.JobName: events.NewProcessor(batcher),
+			events.JobName:       events.NewProcessor(batcher),
+			events.ImportJobName: events.NewImporter(store, nil),
 		})
 		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,

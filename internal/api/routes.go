@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -25,6 +26,7 @@ func (a *API) routes() {
 	handle(a, "GET /api/events", listEventsOp, a.listEvents)
 	handle(a, "POST /api/events", createEventOp, a.createEvent)
 	handle(a, "POST /api/events/generate-mock", generateMockOp, a.generateMock)
+	handle(a, "POST /api/events/batch", a.importEventsOp(), a.importEvents)
 	handle(a, "GET /api/events/{id}", getEventOp, a.getEvent)
 	handle(a, "DELETE /api/events/{id}", deleteEventOp, a.deleteEvent)
 
@@ -64,16 +66,19 @@ func handle[I, O any](a *API, pattern string, op huma.Operation, h func(context.
 	op.Method, op.Path, _ = strings.Cut(pattern, " ")
 	op.Tags = slices.Clone(op.Tags)
 	_, hasBody := reflect.TypeFor[I]().FieldByName("Body")
+	// An operation may set its own body limit in op.MaxBodyBytes; the
+	// others take Config.MaxBodyBytes.
+	limit := cmp.Or(op.MaxBodyBytes, a.cfg.MaxBodyBytes)
 	if hasBody {
-		a.bodyRoutes[pattern] = true
+		a.bodyRoutes[pattern] = limit
 	}
 	// route has read the body, within the limit and the read timeout,
 	// before huma sees it. A deadline set now would outlive the read and
 	// cancel the handler's context through net/http's background read, so
 	// huma clears it.
-	op.MaxBodyBytes = a.cfg.MaxBodyBytes + 1
+	op.MaxBodyBytes = limit + 1
 	op.BodyReadTimeout = -1
-	a.document(&op, hasBody)
+	a.document(&op, hasBody, limit)
 	huma.Register(a.huma, op, func(ctx context.Context, in *I) (*O, error) {
 		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 		defer cancel()
@@ -90,7 +95,7 @@ func handle[I, O any](a *API, pattern string, op huma.Operation, h func(context.
 // its own (op.Errors), and those of the edge that every operation shares.
 // It declares the operation's security too: the bearer scheme when a token
 // guards it, else none.
-func (a *API) document(op *huma.Operation, hasBody bool) {
+func (a *API) document(op *huma.Operation, hasBody bool, bodyLimit int64) {
 	codes := slices.Clone(op.Errors)
 	op.Errors = nil
 	// Every operation rejects unknown query parameters; every one can fail.
@@ -120,7 +125,7 @@ func (a *API) document(op *huma.Operation, hasBody bool) {
 		desc := errorDescriptions[code]
 		switch {
 		case code == http.StatusRequestEntityTooLarge:
-			desc = fmt.Sprintf(desc, a.cfg.MaxBodyBytes)
+			desc = fmt.Sprintf(desc, bodyLimit)
 		case desc == "":
 			desc = http.StatusText(code)
 		}

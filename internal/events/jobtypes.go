@@ -42,6 +42,11 @@ var JobTypes = []JobType{
 	// The seed's policy: 3 retries (4 attempts) 2 s, 4 s, 8 s apart.
 	{Name: JobName, Retries: 3, Backoff: queue.Backoff{Type: queue.BackoffExponential, Delay: 2 * time.Second},
 		Timeout: 30 * time.Second},
+	// An import is worth retrying for longer: its writes are idempotent, and
+	// its result ({"inserted": n}) is what its caller polls for, so a
+	// completed import stays a day whatever KEEP_COMPLETED says.
+	{Name: ImportJobName, Retries: 5, Backoff: queue.Backoff{Type: queue.BackoffExponential, Delay: 5 * time.Second, Max: 5 * time.Minute},
+		Timeout: 10 * time.Minute, KeepCompleted: queue.KeepFor(24 * time.Hour)},
 	// deliver-webhook: its row comes with webhook subscriptions.
 }
 

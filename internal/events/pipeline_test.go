@@ -43,7 +43,8 @@ func setup(t *testing.T) *bundle {
 // handlers returns a handler for every job type, as the service wires them.
 func (b *bundle) handlers() map[string]queue.Handler {
 	return map[string]queue.Handler{
-		events.JobName: b.proc,
+		events.JobName:       b.proc,
+		events.ImportJobName: events.NewImporter(b.store, nil),
 	}
 }
 
