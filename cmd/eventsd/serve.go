@@ -85,7 +85,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	}{
 		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
 		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
-		{"event-rate", cfg.CronEventRate, "CRON_EVENT_RATE", tasks.EventRate},
+		{"rollup", cfg.CronRollup, "CRON_ROLLUP", tasks.Rollup},
 		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
 	} {
 		if s.spec == "" { // switched off
@@ -153,9 +153,11 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
+		roller := events.NewRoller(store, nil)
 		handlers := events.NewMux(map[string]queue.Handler{
 			events.JobName:       events.NewProcessor(batcher),
-			events.ImportJobName: events.NewImporter(store, nil),
+			events.ImportJobName: events.NewImporter(store, roller.Touched),
+			events.RollupJobName: roller,
 		})
 		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,

@@ -145,6 +145,7 @@ type Config struct {
 // API is eventsd's HTTP handler. Build it with New.
 type API struct {
 	store    events.Store
+	roller   *events.Roller
 	jobs     Jobs
 	producer Producer
 	cfg      Config
@@ -185,6 +186,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 
 	a := &API{
 		store:    store,
+		roller:   events.NewRoller(store, nil),
 		jobs:     jobs,
 		producer: producer,
 		cfg:      cfg,

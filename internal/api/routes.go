@@ -23,6 +23,7 @@ func (a *API) routes() {
 	// The seed's events endpoints.
 	handle(a, "GET /api/events/health", a.eventsHealthOp(), a.eventsHealth)
 	handle(a, "GET /api/events/stats", statsOp, a.stats)
+	handle(a, "GET /api/events/counts", countsOp, a.countEvents)
 	handle(a, "GET /api/events", listEventsOp, a.listEvents)
 	handle(a, "POST /api/events", createEventOp, a.createEvent)
 	handle(a, "POST /api/events/generate-mock", generateMockOp, a.generateMock)

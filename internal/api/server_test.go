@@ -21,6 +21,7 @@ var allRoutes = []string{
 	"GET /api/events",
 	"POST /api/events",
 	"POST /api/events/batch",
+	"GET /api/events/counts",
 	"POST /api/events/generate-mock",
 	"GET /api/events/{id}",
 	"DELETE /api/events/{id}",

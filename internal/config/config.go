@@ -154,9 +154,10 @@ type Config struct {
 	// CronMonitor, from CRON_MONITOR, default */10 * * * * *, is when queue
 	// counts are logged.
 	CronMonitor string
-	// CronEventRate, from CRON_EVENT_RATE, default 0 * * * * *, is when the
-	// event rate is logged.
-	CronEventRate string
+	// CronRollup, from CRON_ROLLUP, default 0 * * * * *, is when a
+	// rollup-events job is added: it stores the per-minute event counts of
+	// the minutes just closed.
+	CronRollup string
 	// CronCleanup, from CRON_CLEANUP, default 0 0 0 * * * (midnight UTC), is
 	// when old jobs and events are deleted.
 	CronCleanup string

@@ -47,10 +47,9 @@ func TestImportRetriedMidwayWritesEachEventOnce(t *testing.T) {
 	b := setup(t)
 	ctx := context.Background()
 	lossy := &lossyStore{Store: b.store, failOn: 3}
-	mux := events.NewMux(map[string]queue.Handler{
-		events.JobName:       b.proc,
-		events.ImportJobName: events.NewImporter(lossy, nil),
-	})
+	handlers := b.handlers()
+	handlers[events.ImportJobName] = events.NewImporter(lossy, nil)
+	mux := events.NewMux(handlers)
 	w := queue.NewWorker(b.q, mux, queue.WorkerConfig{Logger: slog.New(slog.DiscardHandler)})
 	wctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})

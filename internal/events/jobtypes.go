@@ -47,6 +47,10 @@ var JobTypes = []JobType{
 	// completed import stays a day whatever KEEP_COMPLETED says.
 	{Name: ImportJobName, Retries: 5, Backoff: queue.Backoff{Type: queue.BackoffExponential, Delay: 5 * time.Second, Max: 5 * time.Minute},
 		Timeout: 10 * time.Minute, KeepCompleted: queue.KeepFor(24 * time.Hour)},
+	// A rollup recomputes from the events, so a failed one is redone by the
+	// next minute's run anyway; two quick retries cover a blip.
+	{Name: RollupJobName, Retries: 2, Backoff: queue.Backoff{Type: queue.BackoffFixed, Delay: 5 * time.Second},
+		Timeout: time.Minute},
 	// deliver-webhook: its row comes with webhook subscriptions.
 }
 

@@ -3,7 +3,6 @@ package events_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -18,12 +17,7 @@ import (
 func TestUnknownJobNameFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	mux := events.NewMux(b.handlers())
-	w := queue.NewWorker(b.q, mux, queue.WorkerConfig{Logger: slog.New(slog.DiscardHandler)})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	b.runMux(t)
 
 	j, err := b.q.Add(context.Background(), "send-fax", []byte(`{}`), queue.JobOptions{Retries: 5})
 	if err != nil {
@@ -61,6 +55,15 @@ func TestJobsTakeTheirTypesRow(t *testing.T) {
 	}
 	if added[events.JobName], err = b.q.Get(ctx, ids[0]); err != nil {
 		t.Fatal(err)
+	}
+	if added[events.ImportJobName], err = prod.Import(ctx, []events.ImportItem{{Name: "x", CreatedAt: time.Now()}}); err != nil {
+		t.Fatal(err)
+	}
+	if added[events.RollupJobName], err = prod.AddRollup(ctx, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if len(added) != len(events.JobTypes) {
+		t.Fatalf("added jobs of %d types; the table has %d rows", len(added), len(events.JobTypes))
 	}
 	for _, jt := range events.JobTypes {
 		j, ok := added[jt.Name]
