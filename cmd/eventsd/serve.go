@@ -79,23 +79,15 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
 	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
-	for _, s := range []struct {
-		name, spec, setting string
-		fn                  schedule.Func
-	}{
-		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
-		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
-		{"rollup", cfg.CronRollup, "CRON_ROLLUP", tasks.Rollup},
-		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
-	} {
-		if s.spec == "" { // switched off
-			if scheduling {
-				log.Info("schedule off", "schedule", s.name, "setting", s.setting)
-			}
-			continue
-		}
-		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
-			return err
+	off, err := tasks.AddSchedules(sched, events.ScheduleSpecs{
+		MockData: cfg.CronMockData, Monitor: cfg.CronMonitor, Rollup: cfg.CronRollup, Cleanup: cfg.CronCleanup,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range off {
+		if scheduling {
+			log.Info("schedule off", "schedule", s.Name, "setting", s.Setting)
 		}
 	}
 	if scheduling {
