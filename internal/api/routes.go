@@ -172,7 +172,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	hc.CreateHooks = nil
 	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	hc.Transformers = []huma.Transformer{normalizeProblems}
-	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes)
+	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes, cfg.MaxImportBodyBytes)
 	// A misspelt parameter (limt=5) would otherwise be ignored in silence.
 	hc.RejectUnknownQueryParameters = true
 	// The document describes this server as configured: the scheme, and
@@ -220,8 +220,8 @@ event store (MongoDB, PostgreSQL or SQLite), with this REST API.
 
 Errors are RFC 9457 problem details (application/problem+json); each operation
 lists every status it can answer. Request bodies are JSON (Content-Type:
-application/json), at most %d bytes; unknown fields and unknown query
-parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
+application/json), at most %d bytes (a batch import's, %d); unknown fields and
+unknown query parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
 
 A server started with tokens needs one on every operation but the health
 checks (see the bearer scheme). Browser pages on other origins may write only
