@@ -177,3 +177,34 @@ func TestUnknownJobName(t *testing.T) {
 		t.Errorf("error %q\nwant %q", got.Error, want)
 	}
 }
+
+// TestKeepCompleted runs eventsd dev with KEEP_COMPLETED=100: a job that
+// succeeded stays inspectable at GET /api/jobs/{id}, with its result,
+// where by default it is gone once done.
+func TestKeepCompleted(t *testing.T) {
+	t.Parallel()
+	p := start(t, "keep", "dev", map[string]string{"DATA_DIR": t.TempDir(), "CRON_ENABLED": "false", "KEEP_COMPLETED": "100"})
+	ids := p.generate(3)
+	for _, id := range ids {
+		var got struct {
+			State   string          `json:"state"`
+			Result  json.RawMessage `json:"result"`
+			Options struct {
+				RemoveOnComplete struct {
+					Policy string `json:"policy"`
+					Count  int    `json:"count"`
+				} `json:"removeOnComplete"`
+			} `json:"options"`
+		}
+		eventually(t, time.Minute, "job "+id+" to complete", func() (bool, string) {
+			p.getJSON("/api/jobs/"+id, http.StatusOK, &got)
+			return got.State == "completed", got.State
+		})
+		if !strings.Contains(string(got.Result), `"eventId"`) || got.Options.RemoveOnComplete.Policy != "keep" || got.Options.RemoveOnComplete.Count != 100 {
+			t.Fatalf("completed job %s: result %s, removeOnComplete %+v; want its event's id, kept as one of 100", id, got.Result, got.Options.RemoveOnComplete)
+		}
+	}
+	if s := p.stats(); s.Queue.Completed != 3 {
+		t.Fatalf("completed jobs kept = %d; want 3", s.Queue.Completed)
+	}
+}
