@@ -145,8 +145,8 @@ var getJobOp = huma.Operation{
 	OperationID: "getJob",
 	Summary:     "Get a job",
 	Description: "Returns a job's state, attempts, progress, result, error, timestamps and options. " +
-		"Completed jobs are removed by default, so a job that succeeded is a 404 once it finished; " +
-		"its event carries the job's id (jobId). The ids `events` and `retry-failed` name routes, " +
+		"Completed jobs are removed by default (KEEP_COMPLETED keeps them; a batch import is kept a day), so a " +
+		"job that succeeded is then a 404 once it finished; its event carries the job's id (jobId). The ids `events` and `retry-failed` name routes, " +
 		"not jobs: the API never gives a job either.",
 	Tags:   []string{"jobs"},
 	Errors: []int{http.StatusNotFound},
