@@ -324,12 +324,12 @@ func TestSchemaVersions(t *testing.T) {
 		}
 		return rec.Version
 	}
-	if v := version(); v != 1 {
-		t.Fatalf("recorded version %d; want 1", v)
+	if v := version(); v != 2 {
+		t.Fatalf("recorded version %d; want 2", v)
 	}
 	openURI(t, uri, mongo.Config{})
-	if v := version(); v != 1 {
-		t.Fatalf("recorded version after a second Open %d; want 1", v)
+	if v := version(); v != 2 {
+		t.Fatalf("recorded version after a second Open %d; want 2", v)
 	}
 	if _, err := versions.UpdateOne(ctx, bson.D{{Key: "_id", Value: "events"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: 99}}}}); err != nil {
 		t.Fatal(err)
