@@ -175,8 +175,8 @@ func (a *API) getWebhook(ctx context.Context, in *webhookIDInput) (*webhookOutpu
 var updateWebhookOp = huma.Operation{
 	OperationID: "updateWebhook",
 	Summary:     "Change a webhook subscription",
-	Description: "Changes the fields sent and answers with the subscription. Enabling it clears the reason it " +
-		"was disabled and its failure count. The URL and patterns are checked as at creation (422). An unknown " +
+	Description: "Changes the fields sent and answers with the subscription. Enabling a disabled one clears " +
+		"the reason it was disabled and its failure count. The URL and patterns are checked as at creation (422). An unknown " +
 		"id is a 404.",
 	Tags:   []string{"webhooks"},
 	Errors: []int{http.StatusBadRequest, http.StatusNotFound, http.StatusUnprocessableEntity},

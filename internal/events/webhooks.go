@@ -24,9 +24,9 @@ type WebhookStore interface {
 	ListWebhooks(ctx context.Context, q WebhookQuery) (WebhookPage, error)
 	// UpdateWebhook replaces what a client may change of the subscription
 	// w.ID names: URL, Events, Description, Secret, Enabled and
-	// DisabledReason; saving it enabled also clears its failure count and
-	// FailingSince, so that a re-enabled subscription starts afresh. It
-	// returns the subscription as stored, or ErrWebhookNotFound.
+	// DisabledReason. Enabling a disabled subscription also clears its
+	// failure count and FailingSince, so that it starts afresh. It returns
+	// the subscription as stored, or ErrWebhookNotFound.
 	UpdateWebhook(ctx context.Context, w Webhook) (Webhook, error)
 	// DeleteWebhook removes the subscription and its delivery attempts, or
 	// returns ErrWebhookNotFound.

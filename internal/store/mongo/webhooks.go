@@ -182,11 +182,16 @@ func (s *Store) UpdateWebhook(ctx context.Context, w events.Webhook) (events.Web
 	set := bson.D{{Key: "url", Value: w.URL}, {Key: "events", Value: w.Events},
 		{Key: "description", Value: w.Description}, {Key: "secret", Value: w.Secret},
 		{Key: "enabled", Value: w.Enabled}, {Key: "disabledReason", Value: w.DisabledReason}}
-	if w.Enabled {
-		set = append(set, bson.E{Key: "failures", Value: 0}, bson.E{Key: "failingSince", Value: nil})
-	}
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
+	if w.Enabled {
+		// Enabling a disabled subscription starts its count afresh: a
+		// conditional update first, then the settings.
+		if _, err := s.webhooks().UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}, {Key: "enabled", Value: false}},
+			bson.D{{Key: "$set", Value: bson.D{{Key: "failures", Value: 0}, {Key: "failingSince", Value: nil}}}}); err != nil {
+			return events.Webhook{}, wrap("update webhook", err)
+		}
+	}
 	res, err := s.webhooks().UpdateOne(ctx, bson.D{{Key: "_id", Value: oid}}, bson.D{{Key: "$set", Value: set}})
 	if err != nil {
 		return events.Webhook{}, wrap("update webhook", err)

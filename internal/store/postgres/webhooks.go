@@ -88,8 +88,8 @@ func (s *Store) UpdateWebhook(ctx context.Context, w events.Webhook) (events.Web
 	defer cancel()
 	return s.oneWebhook(ctx, "update webhook", `UPDATE webhooks SET url = $1, events = $2, description = $3,
 		secret = $4, enabled = $5, disabled_reason = $6,
-		failures = CASE WHEN $5 THEN 0 ELSE failures END,
-		failing_since = CASE WHEN $5 THEN NULL ELSE failing_since END
+		failures = CASE WHEN $5 AND NOT enabled THEN 0 ELSE failures END,
+		failing_since = CASE WHEN $5 AND NOT enabled THEN NULL ELSE failing_since END
 		WHERE id = $7 RETURNING `+webhookColumns,
 		w.URL, w.Events, w.Description, w.Secret, w.Enabled, w.DisabledReason, oid.Hex())
 }

@@ -104,11 +104,11 @@ func (s *Store) UpdateWebhook(ctx context.Context, w events.Webhook) (events.Web
 			return err
 		}
 		pats, _ := json.Marshal(nonNil(w.Events))
-		cur.URL, cur.Events, cur.Description, cur.Secret = w.URL, nonNil(w.Events), w.Description, w.Secret
-		cur.Enabled, cur.DisabledReason = w.Enabled, w.DisabledReason
-		if w.Enabled {
+		if w.Enabled && !cur.Enabled {
 			cur.Failures, cur.FailingSince = 0, time.Time{}
 		}
+		cur.URL, cur.Events, cur.Description, cur.Secret = w.URL, nonNil(w.Events), w.Description, w.Secret
+		cur.Enabled, cur.DisabledReason = w.Enabled, w.DisabledReason
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?, description = ?, secret = ?,
 			enabled = ?, disabled_reason = ?, failures = ?, failing_since = ? WHERE id = ?`,
 			cur.URL, string(pats), cur.Description, cur.Secret, cur.Enabled, cur.DisabledReason,

@@ -145,6 +145,19 @@ func testWebhookUpdate(t *testing.T, s events.Store) {
 	}
 	sameWebhook(t, "UpdateWebhook (enable)", got, w)
 
+	// Saving an enabled subscription keeps its count.
+	if _, err := s.RecordDeliveryOutcome(ctx(t), w.ID, false, base); err != nil {
+		t.Fatalf("RecordDeliveryOutcome: %v", err)
+	}
+	w.Description = "again"
+	got, err = s.UpdateWebhook(ctx(t), w)
+	if err != nil {
+		t.Fatalf("UpdateWebhook: %v", err)
+	}
+	want = w
+	want.Failures, want.FailingSince = 1, base
+	sameWebhook(t, "UpdateWebhook (enabled, saved again)", got, want)
+
 	_, err = s.UpdateWebhook(ctx(t), events.Webhook{ID: events.NewID(), URL: "http://x"})
 	wantErr(t, "UpdateWebhook(unknown)", err, events.ErrWebhookNotFound)
 }
