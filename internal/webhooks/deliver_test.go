@@ -177,3 +177,30 @@ func TestDeliverConnectionErrorIsRetried(t *testing.T) {
 		t.Fatalf("attempt %+v; want retrying with an error that does not quote the URL", as[1])
 	}
 }
+
+// TestDeliverDisablesAfterDaysOfFailures: a subscription whose deliveries
+// have failed for DisableAge, with none delivered, is disabled by the next
+// failure, however few failures there were.
+func TestDeliverDisablesAfterDaysOfFailures(t *testing.T) {
+	t.Parallel()
+	b := setup(t, webhooks.FanoutConfig{})
+	rc := newReceiver(t, 410)
+	w := mustWebhook(t, b.store, rc.URL, "*")
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := b.raw.RecordDeliveryOutcome(ctx, w.ID, false, now.Add(-6*24*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	b.runWorker(t, webhooks.DeliverConfig{DisableAfter: 1000, DisableAge: 5 * 24 * time.Hour})
+	if _, err := b.store.Create(ctx, events.Event{Name: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the subscription disabled", func() bool {
+		got, err := b.store.GetWebhook(ctx, w.ID)
+		return err == nil && !got.Enabled
+	})
+	got, _ := b.store.GetWebhook(ctx, w.ID)
+	if got.Failures != 2 || !strings.Contains(got.DisabledReason, "failed since") {
+		t.Fatalf("disabled %+v; want 2 failures and a reason naming when they began", got)
+	}
+}
