@@ -45,7 +45,8 @@ type Fanout struct {
 	rdb   redis.UniversalClient
 	cfg   FanoutConfig
 
-	mu       sync.Mutex
+	loadMu   sync.Mutex // held while the subscriptions are read from the store
+	mu       sync.Mutex // guards the cache
 	subs     []events.Webhook
 	loadedAt time.Time
 	gen      uint64 // bumped by invalidate, so a load started before it is not cached
@@ -65,19 +66,30 @@ func NewFanout(st events.Store, q *queue.Queue, rdb redis.UniversalClient, cfg F
 	return &Fanout{store: st, q: q, rdb: rdb, cfg: cfg}
 }
 
-// subscriptions returns the enabled subscriptions, from the cache when it
-// is fresh.
-func (f *Fanout) subscriptions(ctx context.Context) ([]events.Webhook, error) {
+// cached returns the cached subscriptions while they are fresh, and the
+// cache's generation.
+func (f *Fanout) cached() ([]events.Webhook, uint64, bool) {
 	f.mu.Lock()
-	if !f.loadedAt.IsZero() && time.Since(f.loadedAt) < f.cfg.CacheTTL {
-		subs := f.subs
-		f.mu.Unlock()
+	defer f.mu.Unlock()
+	fresh := !f.loadedAt.IsZero() && time.Since(f.loadedAt) < f.cfg.CacheTTL
+	return f.subs, f.gen, fresh
+}
+
+// subscriptions returns the enabled subscriptions, from the cache when it
+// is fresh. One caller at a time reads the store; the others wait for its
+// answer rather than all asking at once when the cache expires.
+func (f *Fanout) subscriptions(ctx context.Context) ([]events.Webhook, error) {
+	if subs, _, ok := f.cached(); ok {
 		return subs, nil
 	}
-	gen := f.gen
-	f.mu.Unlock()
+	f.loadMu.Lock()
+	defer f.loadMu.Unlock()
+	subs, gen, ok := f.cached()
+	if ok {
+		return subs, nil
+	}
+	subs = nil
 
-	var subs []events.Webhook
 	q := events.WebhookQuery{EnabledOnly: true, Limit: events.MaxLimit}
 	for {
 		p, err := f.store.ListWebhooks(ctx, q)
