@@ -172,7 +172,7 @@ func TestUnknownJobName(t *testing.T) {
 	if got.Attempt != 1 || got.Failures != 1 || got.MaxAttempts != 6 {
 		t.Errorf("unknown job: attempt %d, failures %d of %d attempts; want it failed at its first", got.Attempt, got.Failures, got.MaxAttempts)
 	}
-	want := `unknown job name "send-fax": this worker runs only "import-events", "process-mock-data", "rollup-events"; the job fails without retry`
+	want := `unknown job name "send-fax": this worker runs only "deliver-webhook", "import-events", "process-mock-data", "rollup-events"; the job fails without retry`
 	if got.Error != want {
 		t.Errorf("error %q\nwant %q", got.Error, want)
 	}

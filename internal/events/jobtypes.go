@@ -18,6 +18,9 @@ const (
 	ImportJobName = "import-events"
 	// RollupJobName recomputes the per-minute event counts of closed minutes.
 	RollupJobName = "rollup-events"
+	// DeliverWebhookJobName sends one event to one webhook subscription
+	// (internal/webhooks).
+	DeliverWebhookJobName = "deliver-webhook"
 )
 
 // JobType is one kind of job and the policy every job of the kind is added
@@ -51,7 +54,14 @@ var JobTypes = []JobType{
 	// next minute's run anyway; two quick retries cover a blip.
 	{Name: RollupJobName, Retries: 2, Backoff: queue.Backoff{Type: queue.BackoffFixed, Delay: 5 * time.Second},
 		Timeout: time.Minute},
-	// deliver-webhook: its row comes with webhook subscriptions.
+	// A delivery's retries follow WEBHOOK_RETRY_DELAYS, one per delay: the
+	// webhooks package sets Retries per job and each wait with
+	// queue.RetryAfter, so Retries and Backoff here are the defaults'. A
+	// delivered job is kept an hour, so that a fan-out retried by its writer
+	// or the outbox sweep finds it and adds no second one; a failed one a
+	// week, for operators.
+	{Name: DeliverWebhookJobName, Retries: 6, Timeout: time.Minute,
+		KeepCompleted: queue.KeepFor(time.Hour), KeepFailed: queue.KeepFor(7 * 24 * time.Hour)},
 }
 
 // Retention is a deployment's default of what is kept of finished jobs, for

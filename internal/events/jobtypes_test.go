@@ -62,7 +62,9 @@ func TestJobsTakeTheirTypesRow(t *testing.T) {
 	if added[events.RollupJobName], err = prod.AddRollup(ctx, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if len(added) != len(events.JobTypes) {
+	// deliver-webhook jobs are added by internal/webhooks, whose tests check
+	// their options against the row.
+	if len(added) != len(events.JobTypes)-1 {
 		t.Fatalf("added jobs of %d types; the table has %d rows", len(added), len(events.JobTypes))
 	}
 	for _, jt := range events.JobTypes {

@@ -22,7 +22,9 @@ var migrations = []string{
 	// 2: event data, a JSON object as text; NULL for none, as in every event
 	// written before it.
 	`ALTER TABLE events ADD COLUMN data TEXT CHECK (data IS NULL OR json_type(data) = 'object');`,
-	// 3: per-minute counts of events by name (RollUp), minute in Unix
+	// 3: webhook subscriptions and delivery attempts (webhooks_schema.go).
+	webhooksMigration,
+	// 4: per-minute counts of events by name (RollUp), minute in Unix
 	// milliseconds.
 	`CREATE TABLE event_counts (
 		minute INTEGER NOT NULL,
