@@ -50,6 +50,31 @@ step "Follow job $job (a completed job is removed; its 404 names its event)"
 sleep 1
 curl -s "$base/api/jobs/$job" | pretty
 
+# ago N: the time N minutes ago, RFC 3339 (GNU or BSD date).
+ago() { date -u -d "-$1 minutes" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || date -u -v-"$1"M +%Y-%m-%dT%H:%M:%SZ; }
+
+step "Import events in a batch, two of them from the past (202 with the job's id)"
+imported=$(curl -s -D /dev/stderr "${auth[@]}" -X POST "$base/api/events/batch" -H 'Content-Type: application/json' -d '{"events":[
+  {"name":"order.placed","createdAt":"'"$(ago 10)"'","data":{"orderId":"o-1"}},
+  {"name":"order.placed","createdAt":"'"$(ago 9)"'","data":{"orderId":"o-2"}},
+  {"name":"user.signed_up"}]}')
+echo "$imported" | pretty
+importJob=$(echo "$imported" | field jobId)
+
+step "Follow the import job: progress 0-100, then its result {\"inserted\": n} (kept for a day)"
+sleep 1
+curl -s "$base/api/jobs/$importJob" | pretty
+
+step "A batch with bad events: nothing is imported, and each bad event is named by its index"
+curl -s "${auth[@]}" -X POST "$base/api/events/batch" -H 'Content-Type: application/json' \
+  -d '{"events":[{"name":"ok"},{"name":"  "},{"name":"later","createdAt":"2999-01-01T00:00:00Z"}]}' | pretty
+
+step "Events per minute over the last 15 minutes, from the stored counts (the import recounted its closed minutes)"
+curl -s "$base/api/events/counts?from=$(ago 15)" | pretty
+
+step "The same for one name"
+curl -s "$base/api/events/counts?from=$(ago 15)&name=order.placed" | pretty
+
 step "Failed jobs (kept for inspection)"
 curl -s "$base/api/jobs?state=failed&limit=5" | pretty
 
@@ -127,7 +152,7 @@ step "A URL that is not http or https is refused (422; outside dev, so is a priv
 curl -s "${auth[@]}" -X POST "$base/api/webhooks" -H 'Content-Type: application/json' \
   -d '{"url":"ftp://example.com/","events":["user*"]}' | pretty
 
-step "Lifecycle events, live (Server-Sent Events) for 3 s"
+step "Lifecycle events, live (Server-Sent Events) for 3 s: an import's progress shows as progress events"
 curl -s -N --max-time 3 "$base/api/jobs/events" || true
 
 step "Prometheus metrics (queue depth, webhook deliveries)"

@@ -333,10 +333,11 @@ func (p *proc) jobsIn(state string) []job {
 
 // lifecycle is one message of the SSE stream at /api/jobs/events.
 type lifecycle struct {
-	Type    string `json:"type"`
-	JobID   string `json:"jobId"`
-	Attempt int    `json:"attempt"`
-	Error   string `json:"error"`
+	Type     string          `json:"type"`
+	JobID    string          `json:"jobId"`
+	Attempt  int             `json:"attempt"`
+	Error    string          `json:"error"`
+	Progress json.RawMessage `json:"progress"`
 }
 
 // readLifecycle replays the queue's lifecycle stream from its start and

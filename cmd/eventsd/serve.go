@@ -53,7 +53,9 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		return err
 	}
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
-	producer := events.NewProducer(q)
+	producer := events.NewProducer(q, events.ProducerConfig{
+		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
+	})
 	// Webhooks: every event written through store fans out to the matching
 	// subscriptions (internal/webhooks explains how none is lost).
 	fanout := webhooks.NewFanout(rawStore, q, rdb, webhooks.FanoutConfig{
@@ -86,23 +88,15 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
 	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
-	for _, s := range []struct {
-		name, spec, setting string
-		fn                  schedule.Func
-	}{
-		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
-		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
-		{"event-rate", cfg.CronEventRate, "CRON_EVENT_RATE", tasks.EventRate},
-		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
-	} {
-		if s.spec == "" { // switched off
-			if scheduling {
-				log.Info("schedule off", "schedule", s.name, "setting", s.setting)
-			}
-			continue
-		}
-		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
-			return err
+	off, err := tasks.AddSchedules(sched, events.ScheduleSpecs{
+		MockData: cfg.CronMockData, Monitor: cfg.CronMonitor, Rollup: cfg.CronRollup, Cleanup: cfg.CronCleanup,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range off {
+		if scheduling {
+			log.Info("schedule off", "schedule", s.Name, "setting", s.Setting)
 		}
 	}
 	if scheduling {
@@ -162,16 +156,20 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
-		mux := queue.NewMux()
-		mux.Handle(events.JobName, events.NewProcessor(batcher))
-		webhooks.Register(mux, webhooks.NewDeliverer(store, webhooks.DeliverConfig{
-			RetryDelays:  cfg.WebhookRetryDelays,
-			DisableAfter: cfg.WebhookDisableAfter,
-			AllowPrivate: cfg.WebhooksAllowPrivate,
-			Observe:      metrics.NewWebhooks(reg).Observe,
-			Logger:       log,
-		}))
-		w := queue.NewWorker(q, mux, queue.WorkerConfig{
+		roller := events.NewRoller(store, nil)
+		handlers := events.NewMux(map[string]queue.Handler{
+			events.JobName:       events.NewProcessor(batcher),
+			events.ImportJobName: events.NewImporter(store, roller.Touched),
+			events.RollupJobName: roller,
+			webhooks.JobName: webhooks.NewDeliverer(store, webhooks.DeliverConfig{
+				RetryDelays:  cfg.WebhookRetryDelays,
+				DisableAfter: cfg.WebhookDisableAfter,
+				AllowPrivate: cfg.WebhooksAllowPrivate,
+				Observe:      metrics.NewWebhooks(reg).Observe,
+				Logger:       log,
+			}),
+		})
+		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
 			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),

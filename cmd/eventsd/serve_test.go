@@ -183,7 +183,7 @@ func TestBadConfigStopsStartup(t *testing.T) {
 		for _, v := range []string{
 			"REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_DB", "MONGODB_URI", "DATA_DIR",
 			"HOST", "PORT", "API_TOKEN", "WORKER_CONCURRENCY", "CRON_ENABLED", "ROLES", "QUEUE_PREFIX",
-			"CRON_MOCK_DATA", "CRON_MONITOR", "CRON_EVENT_RATE", "CRON_CLEANUP", "JOBS_RETENTION",
+			"CRON_MOCK_DATA", "CRON_MONITOR", "CRON_ROLLUP", "CRON_CLEANUP", "JOBS_RETENTION",
 			"EVENTS_RETENTION", "SHUTDOWN_TIMEOUT", "LOG_LEVEL", "LOG_FORMAT",
 		} {
 			flagName := "--" + strings.ReplaceAll(strings.ToLower(v), "_", "-")

@@ -65,6 +65,7 @@ var statuses = []struct {
 	{errInvalid, http.StatusUnprocessableEntity},
 	{events.ErrEmptyName, http.StatusUnprocessableEntity},
 	{events.ErrInvalidLimit, http.StatusUnprocessableEntity},
+	{events.ErrTooManyCounts, http.StatusUnprocessableEntity},
 	{queue.ErrInvalid, http.StatusUnprocessableEntity},
 	{webhooks.ErrUnsafeURL, http.StatusUnprocessableEntity},
 	{errTooManyStreams, http.StatusTooManyRequests},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
@@ -121,12 +122,16 @@ func settings() []setting {
 			parse: func(c *Config, v string) error { return spec(&c.CronMockData, v) }},
 		{env: "CRON_MONITOR", def: "*/10 * * * * *", usage: "when to log queue counts, or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronMonitor, v) }},
-		{env: "CRON_EVENT_RATE", def: "0 * * * * *", usage: "when to log the event rate, or off",
-			parse: func(c *Config, v string) error { return spec(&c.CronEventRate, v) }},
+		{env: "CRON_ROLLUP", def: "0 * * * * *", usage: "when to add a rollup-events job, which stores per-minute event counts of the minutes just closed, or off",
+			parse: func(c *Config, v string) error { return spec(&c.CronRollup, v) }},
 		{env: "CRON_CLEANUP", def: "0 0 0 * * *", usage: "when to delete old jobs and events (midnight UTC), or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronCleanup, v) }},
 		{env: "JOBS_RETENTION", def: "24h", usage: "completed and failed jobs older than this are deleted at cleanup",
 			parse: func(c *Config, v string) error { return duration(&c.JobsRetention, v, false) }},
+		{env: "KEEP_COMPLETED", def: "0", usage: "completed jobs kept for GET /api/jobs/{id}: 0 removes them at once, a count (100) keeps the newest, an age (1h) keeps them that long, all keeps every one",
+			parse: func(c *Config, v string) error { return keep(&c.KeepCompleted, v) }},
+		{env: "KEEP_FAILED", def: "all", usage: "failed jobs kept, as KEEP_COMPLETED: 0, a count, an age or all",
+			parse: func(c *Config, v string) error { return keep(&c.KeepFailed, v) }},
 		{env: "EVENTS_RETENTION", usage: "events older than this (e.g. 720h) are deleted at cleanup; empty keeps them",
 			parse: func(c *Config, v string) error { return duration(&c.EventsRetention, v, true) }},
 
@@ -189,6 +194,36 @@ func duration(dst *time.Duration, v string, zeroOK bool) error {
 		return errors.New("must be more than 0")
 	}
 	*dst = d
+	return nil
+}
+
+// keep parses a job retention: 0 (or none) removes jobs at once, all keeps
+// every one, a whole number keeps that many of the newest, a duration keeps
+// each that long after it ends.
+func keep(dst *queue.Retention, v string) error {
+	switch strings.ToLower(v) {
+	case "0", "none":
+		*dst = queue.Remove
+		return nil
+	case "all":
+		*dst = queue.Keep
+		return nil
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 || n > 10_000_000 {
+			return errors.New("a count must be 0..10000000")
+		}
+		*dst = queue.KeepLast(n)
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return errors.New("must be 0, a count like 100, an age like 1h (Go's form: 90s, 24h; there is no d unit) or all")
+	case d < time.Millisecond:
+		return errors.New("an age must be at least 1ms")
+	}
+	*dst = queue.KeepFor(d)
 	return nil
 }
 

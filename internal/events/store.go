@@ -42,6 +42,9 @@ type Store interface {
 	Count(ctx context.Context, from, to time.Time) (int64, error)
 	// DeleteOlderThan removes events created before t and says how many.
 	DeleteOlderThan(ctx context.Context, t time.Time) (int64, error)
+	// Rollups keeps per-minute counts of events.
+	Rollups
+
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections or files.

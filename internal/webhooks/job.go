@@ -9,7 +9,7 @@ import (
 )
 
 // JobName is the deliver-webhook job's name; jobs in Redis carry it.
-const JobName = "deliver-webhook"
+const JobName = events.DeliverWebhookJobName
 
 // DefaultRetryDelays is the wait before each retry of a delivery, the
 // default of WEBHOOK_RETRY_DELAYS: about 18 hours in all.
@@ -50,21 +50,17 @@ func DeliveryID(eventID, webhookID string) string { return "msg_" + eventID + "_
 // jobID makes the fan-out idempotent: one job per (event, subscription).
 func jobID(eventID, webhookID string) string { return "webhook-" + eventID + "-" + webhookID }
 
-// jobOptions is the policy of deliver-webhook jobs. Retries follow the
-// schedule (the handler sets each wait with queue.RetryAfter). Completed
-// jobs are kept an hour, long enough that a fan-out retried by its writer or
-// the outbox sweep finds the job and adds no second one; failed ones a week,
-// for operators.
+// jobOptions is the policy of deliver-webhook jobs: their row of
+// events.JobTypes (timeout, retention), with retries set by the schedule
+// (the handler sets each wait with queue.RetryAfter).
 func jobOptions(retries int) queue.JobOptions {
 	if retries == 0 {
 		retries = queue.NoRetries
 	}
-	return queue.JobOptions{
-		Retries:          retries,
-		Timeout:          time.Minute,
-		RemoveOnComplete: queue.KeepFor(time.Hour),
-		RemoveOnFail:     queue.KeepFor(7 * 24 * time.Hour),
-	}
+	row, _ := events.LookupJobType(JobName)
+	opts := row.Options(events.Retention{})
+	opts.Retries = retries
+	return opts
 }
 
 func newJob(w events.Webhook, e events.Event, retries int) queue.NewJob {

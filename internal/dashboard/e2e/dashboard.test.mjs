@@ -63,7 +63,7 @@ test('/ leads to the dashboard, and every view loads without errors, offline', {
     [`#/events/${ev.id}`, async () => page.getByText('none: created through the API').waitFor()],
     ['#/webhooks', async () => page.getByRole('link', { name: 'Deliveries of http://127.0.0.1:9/views' }).waitFor()],
     [`#/webhooks?id=${hook.id}`, async () => page.getByText('No deliveries yet.').waitFor()],
-    ['#/', async () => page.getByTestId('event-rate-absent').waitFor()],
+    ['#/', async () => page.locator('#chart-rate').waitFor()],
   ];
   try {
     for (const [hash, loaded] of views) {
@@ -114,6 +114,34 @@ test('counts follow generate-mock live, from the stream, without polling', { ski
   await eventually(async () => assert.equal(await number(page, 'count-completedTotal'), completed + 5));
   noProblems(problems);
   await context.close();
+});
+
+test('the overview charts events stored per minute, from the stored counts', { skip }, async () => {
+  // A server of its own, so that only this test's events are counted.
+  const own = await startEventsd();
+  const { page, context, problems } = await openPage(browser, own.url);
+  try {
+    const ago = (min) => new Date(Date.now() - min * 60000).toISOString();
+    const { jobId } = await api(own.url, 'POST', '/api/events/batch', {
+      events: [
+        { name: 'e2e.past', createdAt: ago(10) }, { name: 'e2e.past', createdAt: ago(10) }, { name: 'e2e.other', createdAt: ago(10) },
+        { name: 'e2e.past', createdAt: ago(20) }, { name: 'e2e.past', createdAt: ago(20) },
+      ],
+    });
+    // The import counts the closed minutes it writes into.
+    await eventually(async () => assert.equal((await api(own.url, 'GET', `/api/jobs/${jobId}`)).state, 'completed'));
+    const { items } = await api(own.url, 'GET', `/api/events/counts?from=${encodeURIComponent(ago(60))}`);
+    assert.equal(items.reduce((a, it) => a + it.count, 0), 5);
+
+    await page.goto(own.url + '/dashboard/');
+    await page.locator('#chart-rate').waitFor();
+    await eventually(async () => assert.equal(await page.getByTestId('event-rate-total').getAttribute('data-total'), '5'));
+    await page.getByText("5 events in the last hour's closed minutes.").first().waitFor();
+    noProblems(problems);
+  } finally {
+    await context.close();
+    await own.stop();
+  }
 });
 
 test('events: filter by name, page by cursor, delete behind a confirmation', { skip }, async () => {

@@ -33,6 +33,8 @@ var migrations = []migration{
 	createIndexes,
 	// 2: the indexes of webhook delivery attempts (webhooks.go).
 	createWebhookIndexes,
+	// 3: the indexes of the per-minute counts (RollUp).
+	createCountIndexes,
 }
 
 // migrate brings the store's database up to len(migrations). A database at

@@ -328,12 +328,12 @@ func TestSchemaVersions(t *testing.T) {
 		}
 		return rec.Version
 	}
-	if v := version(); v != 2 {
-		t.Fatalf("recorded version %d; want 2", v)
+	if v := version(); v != 3 {
+		t.Fatalf("recorded version %d; want 3", v)
 	}
 	openURI(t, uri, mongo.Config{})
-	if v := version(); v != 2 {
-		t.Fatalf("recorded version after a second Open %d; want 2", v)
+	if v := version(); v != 3 {
+		t.Fatalf("recorded version after a second Open %d; want 3", v)
 	}
 	if _, err := versions.UpdateOne(ctx, bson.D{{Key: "_id", Value: "events"}}, bson.D{{Key: "$set", Value: bson.D{{Key: "version", Value: 99}}}}); err != nil {
 		t.Fatal(err)
