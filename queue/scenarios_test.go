@@ -28,6 +28,8 @@ var scenarios = []scenario{
 	{"mux: unknown name fails", muxUnknownName},
 	{"result not JSON fails", resultNotJSONFails},
 	{"pause and resume from another process", pauseResume},
+	{"paused time is not pickup latency", pausedTimeNotPickup},
+	{"oldest waiting job", oldestWaiting},
 	{"cancel a running job from another process", cancelRunning},
 	{"cancel waiting and delayed jobs", cancelWaitingAndDelayed},
 	{"remove, promote, retry", removePromoteRetry},

@@ -108,6 +108,7 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 	// its own per-write deadline instead. Both fail harmlessly where
 	// unsupported (httptest.ResponseRecorder).
 	_ = rc.SetWriteDeadline(time.Time{})
+	infoOf(r.Context()).stream = true
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -154,6 +155,7 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 				return
 			default:
 				writeSSE(&buf, it.event.ID, string(it.event.Type), it.event)
+				a.metrics.streamEvents.Inc()
 			}
 		}
 	}

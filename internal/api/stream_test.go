@@ -415,3 +415,36 @@ func metricValue(t *testing.T, b *bundle, name string) string {
 	t.Fatalf("/metrics has no %s", name)
 	return ""
 }
+
+// TestStreamMetrics: a stream's life is not an answer time. It stays out
+// of the HTTP duration histogram (a refused stream request, answered at
+// once, is in it) and has metrics of its own: its duration and the events
+// sent.
+func TestStreamMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := newFeed(b)
+	c := openStream(t, b, "/api/jobs/events")
+	<-f.after
+	f.events <- queue.Event{ID: "1-0", Type: queue.EventAdded, JobID: "7", Time: time.Now()}
+	if _, ok := c.next(); !ok {
+		t.Fatal("stream ended early")
+	}
+	c.res.Body.Close()
+	waitFor(t, "the closed stream to end", func() bool { return b.api.streams.Load() == 0 })
+	wantProblem(t, b.get(t, "/api/jobs/events?after=x"), http.StatusBadRequest)
+
+	if got := metricValue(t, b, "eventsd_sse_events_sent_total"); got != "1" {
+		t.Errorf("eventsd_sse_events_sent_total = %s, want 1", got)
+	}
+	if got := metricValue(t, b, "eventsd_sse_stream_duration_seconds_count"); got != "1" {
+		t.Errorf("eventsd_sse_stream_duration_seconds_count = %s, want 1", got)
+	}
+	body := string(b.get(t, "/metrics").body)
+	if got := metricValue(t, b, `eventsd_http_request_duration_seconds_count{method="GET",route="/api/jobs/events"}`); got != "1" {
+		t.Errorf("HTTP duration count of the stream route = %s, want 1 (the refused request only)", got)
+	}
+	if !strings.Contains(body, `eventsd_http_requests_total{code="200",method="GET",route="/api/jobs/events"} 1`) {
+		t.Error("the stream is not counted among requests")
+	}
+}
