@@ -88,6 +88,20 @@ func TestWithRealQueue(t *testing.T) {
 		t.Fatalf("stats = %v", stats)
 	}
 	wantStatus(t, b.post(t, "/api/queue/resume", ""), http.StatusNoContent)
+
+	// Cancelling a waiting job makes no attempt and is counted apart from failures.
+	doomed, err := q.Add(ctx, "process-mock-data", nil, queue.JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, b.post(t, "/api/jobs/"+doomed.ID+"/cancel", ""), http.StatusAccepted)
+	if got := b.get(t, "/api/jobs/"+doomed.ID).json(t); got["state"] != "failed" || got["attempt"] != float64(0) {
+		t.Fatalf("cancelled waiting job = %v, want failed with no attempt", got)
+	}
+	stats = b.get(t, "/api/events/stats").json(t)["queue"].(map[string]any)
+	if stats["cancelledTotal"] != float64(1) || stats["failedTotal"] != float64(0) {
+		t.Fatalf("stats after a cancel = %v, want cancelledTotal 1 and failedTotal 0", stats)
+	}
 	wantStatus(t, b.do(t, http.MethodDelete, "/api/jobs/"+ready.ID, nil), http.StatusNoContent)
 	p := wantProblem(t, b.get(t, "/api/jobs/"+ready.ID), http.StatusNotFound)
 	if !strings.Contains(p["detail"].(string), ready.ID) {
