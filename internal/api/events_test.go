@@ -359,3 +359,21 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// TestBadTimeWording: a time that does not parse is worded for a person,
+// with an example, not with Go's layout string.
+func TestBadTimeWording(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, q := range []string{"from=yesterday", "to=2026-13-01T00:00:00Z"} {
+		p := wantProblem(t, b.get(t, "/api/events?"+q), http.StatusUnprocessableEntity)
+		errs, _ := p["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("%s: errors = %v", q, p["errors"])
+		}
+		msg, _ := errs[0].(map[string]any)["message"].(string)
+		if msg != "expected a time in RFC 3339, e.g. 2026-11-28T06:00:00Z" || strings.Contains(string(b.get(t, "/api/events?"+q).body), "2006") {
+			t.Errorf("%s: message %q", q, msg)
+		}
+	}
+}

@@ -119,7 +119,7 @@ func TestStreamSendsEventsInOrder(t *testing.T) {
 		t.Fatalf("Events called with after %q, want new events only", after)
 	}
 
-	at := time.Date(2026, 11, 26, 23, 54, 38, 0, time.UTC)
+	at := time.Date(2026, 11, 26, 23, 54, 38, 700_000_000, time.UTC)
 	sent := []queue.Event{
 		{ID: "1732665278000-0", Type: queue.EventAdded, JobID: "7", Time: at},
 		{ID: "1732665278001-0", Type: queue.EventActive, JobID: "7", Time: at, Attempt: 1},
@@ -145,6 +145,10 @@ func TestStreamSendsEventsInOrder(t *testing.T) {
 		}
 		if got.ID != want.ID || got.JobID != want.JobID || !got.Time.Equal(want.Time) || got.Attempt != want.Attempt {
 			t.Fatalf("data = %+v, want %+v", got, want)
+		}
+		// The REST API's time format: three fraction digits, always.
+		if !strings.Contains(m.data, `"time":"2026-11-26T23:54:38.700Z"`) {
+			t.Fatalf("data %s: time not in the REST API's format", m.data)
 		}
 	}
 }
