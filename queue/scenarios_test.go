@@ -37,6 +37,7 @@ var scenarios = []scenario{
 	{"clean and retention", cleanAndRetention},
 	{"keep for an age", keepForAge},
 	{"list pages", listPages},
+	{"list pages by cursor while jobs move", listPagesByCursor},
 	{"timeout fails the attempt", timeoutFailsAttempt},
 	{"lifecycle events across processes", lifecycleEvents},
 	{"shared event stream", sharedEventStream},
