@@ -47,6 +47,7 @@ var statuses = []struct {
 	{events.ErrInvalidID, http.StatusBadRequest},
 	{events.ErrInvalidCursor, http.StatusBadRequest},
 	{queue.ErrInvalidEventID, http.StatusBadRequest},
+	{queue.ErrInvalidCursor, http.StatusBadRequest},
 	{errUnauthorized, http.StatusUnauthorized},
 	{errForbidden, http.StatusForbidden},
 	{errNoRoute, http.StatusNotFound},

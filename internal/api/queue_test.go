@@ -108,3 +108,58 @@ func TestWithRealQueue(t *testing.T) {
 		t.Fatalf("detail = %q", p["detail"])
 	}
 }
+
+// TestJobPagesWithRealQueue follows nextCursor through the real engine's
+// pages, with a job leaving the state between pages, and checks the counts.
+func TestJobPagesWithRealQueue(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
+	a := New(newStore(t), q, &fakeProducer{}, Config{})
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	b := &bundle{srv: srv, api: a}
+	var want []string
+	for range 5 {
+		j, err := q.Add(t.Context(), "process-mock-data", nil, queue.JobOptions{Delay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, j.ID)
+	}
+	var got []string
+	cursor := ""
+	for range 10 {
+		res := b.get(t, "/api/jobs?state=delayed&limit=2&cursor="+cursor)
+		wantStatus(t, res, http.StatusOK)
+		var page struct {
+			Items      []struct{ ID string }
+			NextCursor string
+			Counts     map[string]int
+		}
+		if err := json.Unmarshal(res.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		if cursor == "" && page.Counts["delayed"] != 5 {
+			t.Fatalf("counts = %v, want 5 delayed", page.Counts)
+		}
+		for _, it := range page.Items {
+			got = append(got, it.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		// The page's last job leaves the state: the next page goes on after it.
+		wantStatus(t, b.post(t, "/api/jobs/"+page.Items[len(page.Items)-1].ID+"/promote", ""), http.StatusNoContent)
+		cursor = page.NextCursor
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged %v, want %v", got, want)
+	}
+	for _, bad := range []string{"x", "d2FpdGluZy4xLjE"} { // garbage; a waiting cursor for delayed
+		p := wantProblem(t, b.get(t, "/api/jobs?state=delayed&cursor="+bad), http.StatusBadRequest)
+		if !strings.Contains(p["detail"].(string), "cursor") {
+			t.Errorf("cursor %q: detail %q", bad, p["detail"])
+		}
+	}
+}
