@@ -22,6 +22,7 @@ import (
 	"github.com/eventsd/eventsd/internal/store/mongo"
 	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,12 +48,20 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	rdb, storeName, store, err := connect(startCtx, cfg, dev, log, &closers)
+	rdb, storeName, rawStore, err := connect(startCtx, cfg, dev, log, &closers)
 	if err != nil {
 		return err
 	}
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
 	producer := events.NewProducer(q)
+	// Webhooks: every event written through store fans out to the matching
+	// subscriptions (internal/webhooks explains how none is lost).
+	fanout := webhooks.NewFanout(rawStore, q, rdb, webhooks.FanoutConfig{
+		OutboxKey:   cfg.QueuePrefix + ":webhooks:outbox",
+		RetryDelays: cfg.WebhookRetryDelays,
+		Logger:      log,
+	})
+	var store events.Store = webhooks.Wrap(rawStore, fanout)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -121,16 +130,18 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 				{Name: storeName, Ping: store.Ping},
 			},
-			Token:             cfg.APIToken,
-			ReadToken:         cfg.APIReadToken,
-			MetricsToken:      cfg.MetricsToken,
-			AllowedOrigins:    cfg.CORSAllowedOrigins,
-			MaxStreams:        cfg.SSEMaxStreams,
-			MaxEventDataBytes: cfg.EventDataMaxBytes,
-			Registerer:        reg,
-			Gatherer:          reg,
-			Logger:            log,
-			Version:           versionString(),
+			Token:                cfg.APIToken,
+			ReadToken:            cfg.APIReadToken,
+			MetricsToken:         cfg.MetricsToken,
+			AllowedOrigins:       cfg.CORSAllowedOrigins,
+			MaxStreams:           cfg.SSEMaxStreams,
+			MaxEventDataBytes:    cfg.EventDataMaxBytes,
+			Webhooks:             webhooks.NewSender(store, q),
+			WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
+			Registerer:           reg,
+			Gatherer:             reg,
+			Logger:               log,
+			Version:              versionString(),
 		})
 		srv = &http.Server{
 			Handler:           a,
@@ -156,7 +167,16 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
-		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
+		mux := queue.NewMux()
+		mux.Handle(events.JobName, events.NewProcessor(batcher))
+		webhooks.Register(mux, webhooks.NewDeliverer(store, webhooks.DeliverConfig{
+			RetryDelays:  cfg.WebhookRetryDelays,
+			DisableAfter: cfg.WebhookDisableAfter,
+			AllowPrivate: cfg.WebhooksAllowPrivate,
+			Observe:      metrics.NewWebhooks(reg).Observe,
+			Logger:       log,
+		}))
+		w := queue.NewWorker(q, mux, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
 			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
@@ -165,7 +185,8 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		})
 		stopBatcher := background("event writer", batcher.Run)
 		stopWorker := background("worker", w.Run)
-		stops = append(stops, stopWorker, stopBatcher)
+		stopSweep := background("webhook outbox sweep", fanout.Run)
+		stops = append(stops, stopWorker, stopBatcher, stopSweep)
 	}
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)

@@ -130,6 +130,12 @@ type Config struct {
 	Timeout time.Duration
 	// CheckTimeout bounds each health and readiness ping. Default 2 s.
 	CheckTimeout time.Duration
+	// Webhooks queues the deliveries clients ask for (a test event, a
+	// retry); nil makes those requests a 503.
+	Webhooks WebhookSender
+	// WebhooksAllowPrivate lets subscriptions name loopback, private and
+	// link-local addresses.
+	WebhooksAllowPrivate bool
 	// Heartbeat is how often the SSE stream sends a comment to keep proxies
 	// from closing an idle connection. Default 15 s.
 	Heartbeat time.Duration

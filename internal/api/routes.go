@@ -41,6 +41,17 @@ func (a *API) routes() {
 	handle(a, "POST /api/queue/resume", resumeQueueOp, a.resumeQueue)
 	handle(a, "GET /api/schedules", listSchedulesOp, a.listSchedules)
 
+	// Webhook subscriptions and their deliveries.
+	handle(a, "GET /api/webhooks", listWebhooksOp, a.listWebhooks)
+	handle(a, "POST /api/webhooks", createWebhookOp, a.createWebhook)
+	handle(a, "GET /api/webhooks/{id}", getWebhookOp, a.getWebhook)
+	handle(a, "PATCH /api/webhooks/{id}", updateWebhookOp, a.updateWebhook)
+	handle(a, "DELETE /api/webhooks/{id}", deleteWebhookOp, a.deleteWebhook)
+	handle(a, "POST /api/webhooks/{id}/rotate-secret", rotateSecretOp, a.rotateSecret)
+	handle(a, "POST /api/webhooks/{id}/test", testWebhookOp, a.testWebhook)
+	handle(a, "GET /api/webhooks/{id}/deliveries", listDeliveriesOp, a.listDeliveries)
+	handle(a, "POST /api/webhooks/{id}/deliveries/{deliveryId}/retry", retryDeliveryOp, a.retryDelivery)
+
 	// For orchestrators and Prometheus.
 	handle(a, "GET /healthz", livenessOp, a.liveness)
 	handle(a, "GET /readyz", readinessOp, a.readiness)
@@ -141,7 +152,7 @@ var errorDescriptions = map[int]string{
 		"the server does not trust (CORS_ALLOWED_ORIGINS).",
 	http.StatusNotFound:              "Not found.",
 	http.StatusRequestTimeout:        "The request body did not arrive in time.",
-	http.StatusConflict:              "The job's state does not allow this.",
+	http.StatusConflict:              "The state of the job or subscription does not allow this; the detail says why.",
 	http.StatusRequestEntityTooLarge: "The request body is larger than %d bytes.",
 	http.StatusUnsupportedMediaType:  "The request body was not sent as Content-Type: application/json.",
 	http.StatusUnprocessableEntity: "Invalid request: an unknown query parameter, a value out of range, " +
@@ -192,6 +203,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 		{Name: "jobs", Description: "Jobs of the queue " + queueName + ": follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},
 		{Name: "queue", Description: "The queue " + queueName + " as a whole."},
 		{Name: "schedules", Description: "Cron schedules that add jobs and run maintenance."},
+		{Name: "webhooks", Description: "Webhook subscriptions: events POSTed to your URLs, signed as Standard Webhooks describe, with a record of every attempt."},
 		{Name: "operations", Description: "Liveness and readiness for orchestrators."},
 	}
 	return humago.New(mux, hc)

@@ -165,6 +165,19 @@ type Config struct {
 	// than this are deleted at cleanup. Zero keeps events forever.
 	EventsRetention time.Duration
 
+	// WebhookRetryDelays, from WEBHOOK_RETRY_DELAYS, default
+	// 5s,5m,30m,2h,5h,10h, are the waits before each retry of a webhook
+	// delivery; a delivery makes one attempt more than there are waits.
+	WebhookRetryDelays []time.Duration
+	// WebhookDisableAfter, from WEBHOOK_DISABLE_AFTER, default 20, is how
+	// many deliveries in a row may fail for good before their subscription
+	// is disabled (5 days of failures disable it too).
+	WebhookDisableAfter int
+	// WebhooksAllowPrivate, from WEBHOOKS_ALLOW_PRIVATE, default false
+	// (dev: true), lets subscriptions reach loopback, private and link-local
+	// addresses.
+	WebhooksAllowPrivate bool
+
 	// ShutdownTimeout, from SHUTDOWN_TIMEOUT, default 30s, is how long
 	// running jobs may finish after SIGTERM before they are handed back; 0
 	// hands them back at once.

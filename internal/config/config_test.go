@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"flag"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -46,6 +47,9 @@ func TestDefaults(t *testing.T) {
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
 		SSEMaxStreams:     1000,
+
+		WebhookRetryDelays:  webhooks.DefaultRetryDelays,
+		WebhookDisableAfter: 20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", got, want)
@@ -64,6 +68,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want.CronMockData = "*/2 * * * * *"
 	want.Command, want.EventsStore = Dev, "sqlite"
+	want.WebhooksAllowPrivate = true
 	if !reflect.DeepEqual(dev, want) {
 		t.Errorf("dev defaults\n got %+v\nwant %+v", dev, want)
 	}
@@ -305,4 +310,21 @@ func TestLoadErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestWebhookRetryDelays(t *testing.T) {
+	t.Parallel()
+	c, err := Load(Serve, nil, env(map[string]string{"WEBHOOK_RETRY_DELAYS": "200ms, 1s,3m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []time.Duration{200 * time.Millisecond, time.Second, 3 * time.Minute}; !reflect.DeepEqual(c.WebhookRetryDelays, want) {
+		t.Fatalf("WebhookRetryDelays = %v; want %v", c.WebhookRetryDelays, want)
+	}
+	for _, bad := range []string{"5s,", "5s,x", "0s", "-1s", "1d"} {
+		if _, err := Load(Serve, nil, env(map[string]string{"WEBHOOK_RETRY_DELAYS": bad})); err == nil ||
+			!strings.Contains(err.Error(), "WEBHOOK_RETRY_DELAYS") {
+			t.Errorf("WEBHOOK_RETRY_DELAYS=%q: err = %v; want an error naming the setting", bad, err)
+		}
+	}
 }

@@ -130,6 +130,13 @@ func settings() []setting {
 		{env: "EVENTS_RETENTION", usage: "events older than this (e.g. 720h) are deleted at cleanup; empty keeps them",
 			parse: func(c *Config, v string) error { return duration(&c.EventsRetention, v, true) }},
 
+		{env: "WEBHOOK_RETRY_DELAYS", def: "5s,5m,30m,2h,5h,10h", usage: "comma-separated waits before each retry of a webhook delivery; each gets up to a fifth more at random",
+			parse: func(c *Config, v string) error { return durations(&c.WebhookRetryDelays, v) }},
+		{env: "WEBHOOK_DISABLE_AFTER", def: "20", usage: "disable a webhook subscription after this many deliveries in a row failed for good (or 5 days of failures)",
+			parse: func(c *Config, v string) error { return intIn(&c.WebhookDisableAfter, v, 1, 1_000_000) }},
+		{env: "WEBHOOKS_ALLOW_PRIVATE", def: "false", devDef: "true", isBool: true, usage: "let webhook subscriptions reach loopback, private and link-local addresses (local use and tests)",
+			parse: func(c *Config, v string) error { return boolean(&c.WebhooksAllowPrivate, v) }},
+
 		{env: "SHUTDOWN_TIMEOUT", def: "30s", usage: "how long running jobs may finish after SIGTERM; 0 hands them back to the queue at once",
 			parse: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, true) }},
 		{env: "LOG_LEVEL", def: "info", usage: "debug, info, warn or error",
@@ -182,6 +189,23 @@ func duration(dst *time.Duration, v string, zeroOK bool) error {
 		return errors.New("must be more than 0")
 	}
 	*dst = d
+	return nil
+}
+
+// durations parses a comma-separated list of positive durations, 1 to 20 of them.
+func durations(dst *[]time.Duration, v string) error {
+	var out []time.Duration
+	for part := range strings.SplitSeq(v, ",") {
+		var d time.Duration
+		if err := duration(&d, strings.TrimSpace(part), false); err != nil {
+			return fmt.Errorf("%q: %w", part, err)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return errors.New("at most 20 delays")
+	}
+	*dst = out
 	return nil
 }
 

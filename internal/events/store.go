@@ -46,6 +46,8 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store's connections or files.
 	Close() error
+	// WebhookStore keeps webhook subscriptions and their deliveries.
+	WebhookStore
 }
 
 // ListQuery selects a page of events.

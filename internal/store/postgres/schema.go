@@ -23,6 +23,8 @@ var migrations = []string{
 	CREATE INDEX events_listing ON events (created_at DESC, id DESC);
 	CREATE INDEX events_by_name ON events (name, created_at DESC, id DESC);
 	CREATE UNIQUE INDEX events_by_job ON events (job_id) WHERE job_id IS NOT NULL;`,
+	// 2: webhook subscriptions and delivery attempts (webhooks_schema.go).
+	webhooksMigration,
 }
 
 // lockNamespace is the first key of the advisory lock that serializes

@@ -22,6 +22,8 @@ var migrations = []string{
 	// 2: event data, a JSON object as text; NULL for none, as in every event
 	// written before it.
 	`ALTER TABLE events ADD COLUMN data TEXT CHECK (data IS NULL OR json_type(data) = 'object');`,
+	// 3: webhook subscriptions and delivery attempts (webhooks_schema.go).
+	webhooksMigration,
 }
 
 // migrate brings the schema of db up to len(migrations), one transaction per
