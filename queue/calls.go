@@ -168,7 +168,7 @@ func decodeExtend(reply string) (extendReply, error) {
 // release.lua — ARGV: pairs id, delivery. Idempotent. Reply: how many
 // were handed back. progress.lua — ARGV: id, delivery, progress JSON;
 // idempotent; reply '1', or '0' when the lease is lost. counts.lua answers
-// nine numbers (decodeCounts). The management scripts (remove, promote,
+// eleven numbers (decodeCounts). The management scripts (remove, promote,
 // retry, cancel, clean) remember their reply and answer one word or number.
 func decodeOne(reply string) (string, error) {
 	f := fields{s: reply}
@@ -207,6 +207,9 @@ func decodeCounts(reply string) (Counts, error) {
 	f := fields{s: reply}
 	c := Counts{Waiting: f.int(), Active: f.int(), Delayed: f.int(), Completed: f.int(), Failed: f.int(),
 		CompletedTotal: f.int(), FailedTotal: f.int(), CancelledTotal: f.int(), IsPaused: f.str() == "1"}
+	if now, ready := f.int(), f.int(); ready > 0 {
+		c.OldestWaiting = max(time.Duration(now-ready)*time.Millisecond, 0)
+	}
 	if c.IsPaused {
 		c.Paused, c.Waiting = c.Waiting, 0
 	}

@@ -13,7 +13,9 @@
 // worker), delayed (due later: added with a delay, or backing off before a
 // retry), completed or failed. Completed jobs are removed by default and
 // failed ones kept; JobOptions.RemoveOnComplete and RemoveOnFail change that.
-// Counts reports the jobs in each state and lifetime totals.
+// Counts reports the jobs in each state, lifetime totals and how long the
+// job next in line has been runnable. ListPage lists a state by cursor,
+// stable while jobs move; List by offset.
 //
 // # Delivery
 //

@@ -15,6 +15,9 @@ var (
 	ErrWrongState = errors.New("job is not in a state that allows this")
 	// ErrInvalid: a job or its options are malformed.
 	ErrInvalid = errors.New("invalid job")
+	// ErrInvalidCursor: a page cursor that ListPage did not make, or made for
+	// another state.
+	ErrInvalidCursor = errors.New("invalid page cursor")
 	// ErrCancelled is the cause of a handler's context when the job was cancelled.
 	ErrCancelled = errors.New("job cancelled")
 	// ErrLeaseLost is the cause of a handler's context when the worker lost the

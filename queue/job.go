@@ -197,4 +197,10 @@ type Counts struct {
 	FailedTotal    int64 `json:"failedTotal"`
 	CancelledTotal int64 `json:"cancelledTotal"`
 	IsPaused       bool  `json:"isPaused"`
+	// OldestWaiting is how long the job next in line has been runnable, by
+	// Redis's clock: since it was added, came due after a delay or backoff,
+	// or its queue resumed (a job handed back unfinished by a stopping
+	// worker counts from when it was added). Zero when no job waits or the
+	// queue is paused. A backlog that nobody consumes shows as this growing.
+	OldestWaiting time.Duration `json:"-"`
 }

@@ -105,6 +105,7 @@ var (
 	scriptProgress = loadScript("progress")
 	scriptGet      = loadScript("get")
 	scriptList     = loadScript("list")
+	scriptPage     = loadScript("page")
 	scriptCounts   = loadScript("counts")
 	scriptRemove   = loadScript("remove")
 	scriptRetry    = loadScript("retry")

@@ -67,7 +67,12 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	metrics.NewDepth(reg, q)
+	// One process of all that share the queue exports its gauges read from
+	// Redis (the lease's holder), so that sums across processes are right.
+	metrics.NewDepth(reg, q, metrics.DepthConfig{Redis: rdb, Key: cfg.QueuePrefix + ":{" + events.QueueName + "}:metrics-exporter"})
+	metrics.NewUp(reg,
+		metrics.Dependency{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+		metrics.Dependency{Name: storeName, Ping: store.Ping})
 
 	var wg sync.WaitGroup
 	failed := make(chan error, 8) // one per background part, so none blocks

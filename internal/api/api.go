@@ -25,8 +25,9 @@ type Jobs interface {
 	Name() string
 	// Get returns a job, or queue.ErrNotFound.
 	Get(ctx context.Context, id string) (*queue.Job, error)
-	// List returns the jobs in one state, paginated.
-	List(ctx context.Context, state queue.State, offset, limit int) ([]*queue.Job, error)
+	// ListPage returns a page of the jobs in one state: queue.ErrInvalidCursor
+	// for a cursor it did not make.
+	ListPage(ctx context.Context, state queue.State, req queue.PageRequest) (queue.JobPage, error)
 	// Counts counts jobs per state.
 	Counts(ctx context.Context) (queue.Counts, error)
 	// Remove deletes a job: queue.ErrNotFound, or queue.ErrWrongState when it is active.

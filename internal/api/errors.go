@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"unicode/utf8"
 
@@ -47,6 +48,7 @@ var statuses = []struct {
 	{events.ErrInvalidID, http.StatusBadRequest},
 	{events.ErrInvalidCursor, http.StatusBadRequest},
 	{queue.ErrInvalidEventID, http.StatusBadRequest},
+	{queue.ErrInvalidCursor, http.StatusBadRequest},
 	{errUnauthorized, http.StatusUnauthorized},
 	{errForbidden, http.StatusForbidden},
 	{errNoRoute, http.StatusNotFound},
@@ -243,6 +245,10 @@ func normalize(e *huma.ErrorModel) {
 			d = &huma.ErrorDetail{}
 			e.Errors[i] = d
 		}
+		if strings.HasPrefix(d.Message, "invalid date/time for format") {
+			// huma names Go's layout string, which means nothing to a client.
+			d.Message = timeFormatMessage
+		}
 		d.Message = capText(d.Message, maxEchoedText)
 		d.Location = capText(d.Location, maxEchoedText)
 		d.Value = echo(d.Value)
@@ -301,6 +307,9 @@ func normalizeProblems(_ huma.Context, _ string, v any) (any, error) {
 	normalize(e)
 	return e, nil
 }
+
+// timeFormatMessage words a time that does not parse.
+const timeFormatMessage = "expected a time in RFC 3339, e.g. 2026-11-28T06:00:00Z"
 
 const mediaTypeDetail = "request body must be JSON, sent with Content-Type: application/json"
 

@@ -295,22 +295,24 @@ func (a *API) generateMock(ctx context.Context, in *generateMockInput) (*generat
 var statsOp = huma.Operation{
 	OperationID: "getStats",
 	Summary:     "Queue and event statistics",
-	Description: "Counts the queue's jobs in each state, its lifetime completed and failed totals, whether it " +
-		"is paused, and the number of stored events.",
+	Description: "Counts the queue's jobs in each state, its lifetime completed, failed and cancelled totals, " +
+		"how long the job next in line has waited, whether it is paused, and the number of stored events.",
 	Tags: []string{"events"},
 }
 
 type queueStats struct {
-	Name           string `json:"name" example:"mock-data-queue"`
-	Waiting        int64  `json:"waiting" doc:"Ready to run."`
-	Active         int64  `json:"active" doc:"Running now."`
-	Delayed        int64  `json:"delayed" doc:"Due later, including backoff before a retry."`
-	Completed      int64  `json:"completed" doc:"Completed and kept (completed jobs are removed by default)."`
-	Failed         int64  `json:"failed" doc:"Failed for good and kept."`
-	Paused         int64  `json:"paused" doc:"Waiting in a paused queue."`
-	CompletedTotal int64  `json:"completedTotal" doc:"Every job that ever completed, kept or not."`
-	FailedTotal    int64  `json:"failedTotal" doc:"Every job that ever failed for good, kept or not."`
-	IsPaused       bool   `json:"isPaused"`
+	Name            string `json:"name" example:"mock-data-queue"`
+	Waiting         int64  `json:"waiting" doc:"Ready to run."`
+	Active          int64  `json:"active" doc:"Running now."`
+	Delayed         int64  `json:"delayed" doc:"Due later, including backoff before a retry."`
+	Completed       int64  `json:"completed" doc:"Completed and kept (completed jobs are removed by default)."`
+	Failed          int64  `json:"failed" doc:"Failed for good and kept."`
+	Paused          int64  `json:"paused" doc:"Waiting in a paused queue."`
+	CompletedTotal  int64  `json:"completedTotal" doc:"Every job that ever completed, kept or not."`
+	FailedTotal     int64  `json:"failedTotal" doc:"Every job that ever failed for good, kept or not; cancelled jobs are not counted here."`
+	CancelledTotal  int64  `json:"cancelledTotal" doc:"Every job that was ever cancelled, kept or not. A job cancelled before it ran made no attempt."`
+	OldestWaitingMs int64  `json:"oldestWaitingMs" doc:"How long, in milliseconds, the job next in line has been runnable: 0 when none waits or the queue is paused."`
+	IsPaused        bool   `json:"isPaused"`
 }
 
 type statsBody struct {
@@ -338,8 +340,8 @@ func (a *API) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
 		Name:    a.jobs.Name(),
 		Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed,
 		Completed: c.Completed, Failed: c.Failed, Paused: c.Paused,
-		CompletedTotal: c.CompletedTotal, FailedTotal: c.FailedTotal,
-		IsPaused: c.IsPaused,
+		CompletedTotal: c.CompletedTotal, FailedTotal: c.FailedTotal, CancelledTotal: c.CancelledTotal,
+		OldestWaitingMs: c.OldestWaiting.Milliseconds(), IsPaused: c.IsPaused,
 	}
 	out.Body.Events.Total = total
 	return out, nil

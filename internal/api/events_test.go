@@ -283,7 +283,7 @@ func TestStats(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	b.jobs.CountsFunc = func(context.Context) (queue.Counts, error) {
-		return queue.Counts{Waiting: 1, Active: 2, Delayed: 3, Completed: 4, Failed: 5, Paused: 6, CompletedTotal: 7, FailedTotal: 8, IsPaused: true}, nil
+		return queue.Counts{Waiting: 1, Active: 2, Delayed: 3, Completed: 4, Failed: 5, Paused: 6, CompletedTotal: 7, FailedTotal: 8, CancelledTotal: 9, OldestWaiting: 1500 * time.Millisecond, IsPaused: true}, nil
 	}
 	for range 2 {
 		if _, err := b.store.Create(t.Context(), events.Event{Name: "x"}); err != nil {
@@ -292,7 +292,7 @@ func TestStats(t *testing.T) {
 	}
 	res := b.get(t, "/api/events/stats")
 	wantStatus(t, res, http.StatusOK)
-	want := `{"queue":{"name":"mock-data-queue","waiting":1,"active":2,"delayed":3,"completed":4,"failed":5,"paused":6,"completedTotal":7,"failedTotal":8,"isPaused":true},"events":{"total":2}}`
+	want := `{"queue":{"name":"mock-data-queue","waiting":1,"active":2,"delayed":3,"completed":4,"failed":5,"paused":6,"completedTotal":7,"failedTotal":8,"cancelledTotal":9,"oldestWaitingMs":1500,"isPaused":true},"events":{"total":2}}`
 	if got := strings.TrimSpace(string(res.body)); got != want {
 		t.Fatalf("stats = %s\nwant    %s", got, want)
 	}
@@ -358,4 +358,22 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestBadTimeWording: a time that does not parse is worded for a person,
+// with an example, not with Go's layout string.
+func TestBadTimeWording(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	for _, q := range []string{"from=yesterday", "to=2026-13-01T00:00:00Z"} {
+		p := wantProblem(t, b.get(t, "/api/events?"+q), http.StatusUnprocessableEntity)
+		errs, _ := p["errors"].([]any)
+		if len(errs) != 1 {
+			t.Fatalf("%s: errors = %v", q, p["errors"])
+		}
+		msg, _ := errs[0].(map[string]any)["message"].(string)
+		if msg != "expected a time in RFC 3339, e.g. 2026-11-28T06:00:00Z" || strings.Contains(string(b.get(t, "/api/events?"+q).body), "2006") {
+			t.Errorf("%s: message %q", q, msg)
+		}
+	}
 }

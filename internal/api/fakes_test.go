@@ -13,7 +13,7 @@ import (
 // answers zero values.
 type fakeJobs struct {
 	GetFunc      func(ctx context.Context, id string) (*queue.Job, error)
-	ListFunc     func(ctx context.Context, state queue.State, offset, limit int) ([]*queue.Job, error)
+	ListFunc     func(ctx context.Context, state queue.State, req queue.PageRequest) (queue.JobPage, error)
 	CountsFunc   func(ctx context.Context) (queue.Counts, error)
 	RemoveFunc   func(ctx context.Context, id string) error
 	RetryFunc    func(ctx context.Context, id string) error
@@ -36,11 +36,11 @@ func (f *fakeJobs) Get(ctx context.Context, id string) (*queue.Job, error) {
 	return f.GetFunc(ctx, id)
 }
 
-func (f *fakeJobs) List(ctx context.Context, state queue.State, offset, limit int) ([]*queue.Job, error) {
+func (f *fakeJobs) ListPage(ctx context.Context, state queue.State, req queue.PageRequest) (queue.JobPage, error) {
 	if f.ListFunc == nil {
-		return nil, nil
+		return queue.JobPage{}, nil
 	}
-	return f.ListFunc(ctx, state, offset, limit)
+	return f.ListFunc(ctx, state, req)
 }
 
 func (f *fakeJobs) Counts(ctx context.Context) (queue.Counts, error) {

@@ -174,32 +174,67 @@ func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
 var listJobsOp = huma.Operation{
 	OperationID: "listJobs",
 	Summary:     "List jobs in a state",
-	Description: "Lists the queue's jobs in one state, `limit` at a time from `offset`. Waiting jobs come in " +
-		"the order they will run.",
+	Description: "Lists the queue's jobs in one state, `limit` at a time, with the number of jobs in each " +
+		"state. Waiting jobs come in the order they will run, delayed ones by due time, completed and failed " +
+		"ones newest first. Pass the response's `nextCursor` as `cursor` for the next page; it is absent on " +
+		"the last page. A cursor names the last job's place, so jobs that leave the state while you page do " +
+		"not make later pages skip others. A malformed cursor, or one from a listing of another state, is a " +
+		"400.\n\n`offset` (skip that many jobs) is kept for clients written before cursors: positions shift " +
+		"as jobs move, so pages by offset can skip or repeat jobs. It cannot be combined with a cursor; its " +
+		"pages carry a nextCursor too.",
 	Tags:   []string{"jobs"},
-	Errors: []int{http.StatusUnprocessableEntity},
+	Errors: []int{http.StatusBadRequest, http.StatusUnprocessableEntity},
 }
 
 type listJobsInput struct {
 	State  string `query:"state" required:"true" enum:"waiting,paused,active,delayed,completed,failed" doc:"Which jobs to list."`
-	Offset int    `query:"offset" minimum:"0" maximum:"1000000000" default:"0" doc:"How many jobs to skip."`
+	Cursor string `query:"cursor" maxLength:"1024" doc:"Where to continue: a previous page's nextCursor."`
+	Offset int    `query:"offset" minimum:"0" maximum:"1000000000" default:"0" doc:"How many jobs to skip; without cursor only. Kept for older clients: prefer cursor."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Page size."`
 }
 
+// Resolve rejects a cursor with an offset: a page starts at one or the other.
+func (in *listJobsInput) Resolve(ctx huma.Context) []error {
+	if in.Cursor != "" && in.Offset > 0 {
+		return []error{&huma.ErrorDetail{Location: "query.offset", Message: "offset cannot be combined with cursor",
+			Value: ctx.Query("offset")}}
+	}
+	return nil
+}
+
 type jobPage struct {
-	Items []jobView `json:"items" nullable:"false"`
+	Items      []jobView   `json:"items" nullable:"false"`
+	NextCursor string      `json:"nextCursor,omitempty" doc:"Pass as cursor for the next page; absent on the last page."`
+	Counts     stateCounts `json:"counts" doc:"Jobs in each state now; counts[state] is this listing's total."`
+}
+
+type stateCounts struct {
+	Waiting   int64 `json:"waiting"`
+	Paused    int64 `json:"paused"`
+	Active    int64 `json:"active"`
+	Delayed   int64 `json:"delayed"`
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
 }
 
 type listJobsOutput struct{ Body jobPage }
 
 func (a *API) listJobs(ctx context.Context, in *listJobsInput) (*listJobsOutput, error) {
-	jobs, err := a.jobs.List(ctx, queue.State(in.State), in.Offset, in.Limit)
+	page, err := a.jobs.ListPage(ctx, queue.State(in.State), queue.PageRequest{After: in.Cursor, Offset: in.Offset, Limit: in.Limit})
 	if err != nil {
 		return nil, err
 	}
-	out := &listJobsOutput{}
-	out.Body.Items = make([]jobView, len(jobs))
-	for i, j := range jobs {
+	c, err := a.jobs.Counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &listJobsOutput{Body: jobPage{
+		Items:      make([]jobView, len(page.Jobs)),
+		NextCursor: page.Next,
+		Counts: stateCounts{Waiting: c.Waiting, Paused: c.Paused, Active: c.Active, Delayed: c.Delayed,
+			Completed: c.Completed, Failed: c.Failed},
+	}}
+	for i, j := range page.Jobs {
 		out.Body.Items[i] = viewJob(j)
 	}
 	return out, nil

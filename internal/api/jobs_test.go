@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -91,32 +92,44 @@ func TestListJobs(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
 	var gotState queue.State
-	var gotOffset, gotLimit int
-	b.jobs.ListFunc = func(_ context.Context, state queue.State, offset, limit int) ([]*queue.Job, error) {
-		gotState, gotOffset, gotLimit = state, offset, limit
-		return []*queue.Job{testJob("1"), testJob("2")}, nil
+	var got queue.PageRequest
+	b.jobs.ListFunc = func(_ context.Context, state queue.State, req queue.PageRequest) (queue.JobPage, error) {
+		gotState, got = state, req
+		return queue.JobPage{Jobs: []*queue.Job{testJob("1"), testJob("2")}, Next: "next-page"}, nil
+	}
+	b.jobs.CountsFunc = func(context.Context) (queue.Counts, error) {
+		return queue.Counts{Waiting: 1, Active: 2, Delayed: 3, Completed: 4, Failed: 5, Paused: 6}, nil
 	}
 
 	res := b.get(t, "/api/jobs?state=failed&offset=10&limit=2")
 	wantStatus(t, res, http.StatusOK)
-	items, _ := res.json(t)["items"].([]any)
+	body := res.json(t)
+	items, _ := body["items"].([]any)
 	if len(items) != 2 || items[1].(map[string]any)["id"] != "2" {
 		t.Fatalf("items = %v", items)
 	}
-	if gotState != queue.StateFailed || gotOffset != 10 || gotLimit != 2 {
-		t.Fatalf("List(%q, %d, %d), want (failed, 10, 2)", gotState, gotOffset, gotLimit)
+	if gotState != queue.StateFailed || got != (queue.PageRequest{Offset: 10, Limit: 2}) {
+		t.Fatalf("ListPage(%q, %+v), want (failed, offset 10 limit 2)", gotState, got)
 	}
-	b.get(t, "/api/jobs?state=waiting")
-	if gotOffset != 0 || gotLimit != 50 {
-		t.Fatalf("defaults: offset %d limit %d, want 0 and 50", gotOffset, gotLimit)
+	if body["nextCursor"] != "next-page" || !strings.Contains(string(res.body),
+		`"counts":{"waiting":1,"paused":6,"active":2,"delayed":3,"completed":4,"failed":5}`) {
+		t.Fatalf("page = %s, want nextCursor and counts", res.body)
 	}
+	b.get(t, "/api/jobs?state=waiting&cursor=abc")
+	if got != (queue.PageRequest{After: "abc", Limit: 50}) {
+		t.Fatalf("cursor and defaults: %+v, want after abc, limit 50", got)
+	}
+	b.jobs.ListFunc = func(context.Context, queue.State, queue.PageRequest) (queue.JobPage, error) {
+		return queue.JobPage{}, fmt.Errorf("%w: no", queue.ErrInvalidCursor)
+	}
+	wantProblem(t, b.get(t, "/api/jobs?state=waiting&cursor=abc"), http.StatusBadRequest)
 
 	b.jobs.ListFunc = nil
-	if res := b.get(t, "/api/jobs?state=active"); !strings.Contains(string(res.body), `"items":[]`) {
+	if res := b.get(t, "/api/jobs?state=active"); !strings.Contains(string(res.body), `"items":[]`) || strings.Contains(string(res.body), "nextCursor") {
 		t.Fatalf("no jobs = %s, want items []", res.body)
 	}
 
-	for _, q := range []string{"", "state=done", "state=failed&limit=0", "state=failed&limit=1001", "state=failed&limit=x", "state=failed&offset=-1"} {
+	for _, q := range []string{"", "state=done", "state=failed&limit=0", "state=failed&limit=1001", "state=failed&limit=x", "state=failed&offset=-1", "state=failed&offset=1&cursor=x"} {
 		wantProblem(t, b.get(t, "/api/jobs?"+q), http.StatusUnprocessableEntity)
 	}
 }

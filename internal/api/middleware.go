@@ -24,6 +24,9 @@ type requestInfo struct {
 	// route is the matched pattern without its method, "" when none matched.
 	route string
 	w     *statusWriter
+	// stream is set by an SSE stream once it starts: its life is not an
+	// answer time, and has metrics of its own.
+	stream bool
 }
 
 type requestInfoKey struct{}
@@ -122,13 +125,15 @@ func (a *API) logRequests(next http.Handler) http.Handler {
 	})
 }
 
-// measure records each request in the HTTP metrics.
+// measure records each request in the HTTP metrics: every request in the
+// count, and the time to answer of those that are not SSE streams.
 func (a *API) measure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		defer func() {
 			ctx := r.Context()
-			a.metrics.observe(r.Method, routeOf(ctx), infoOf(ctx).w.code(), time.Since(start))
+			info := infoOf(ctx)
+			a.metrics.observe(r.Method, routeOf(ctx), info.w.code(), time.Since(start), info.stream)
 		}()
 		next.ServeHTTP(w, r)
 	})

@@ -88,9 +88,78 @@ func TestWithRealQueue(t *testing.T) {
 		t.Fatalf("stats = %v", stats)
 	}
 	wantStatus(t, b.post(t, "/api/queue/resume", ""), http.StatusNoContent)
+
+	// Cancelling a waiting job makes no attempt and is counted apart from failures.
+	doomed, err := q.Add(ctx, "process-mock-data", nil, queue.JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, b.post(t, "/api/jobs/"+doomed.ID+"/cancel", ""), http.StatusAccepted)
+	if got := b.get(t, "/api/jobs/"+doomed.ID).json(t); got["state"] != "failed" || got["attempt"] != float64(0) {
+		t.Fatalf("cancelled waiting job = %v, want failed with no attempt", got)
+	}
+	stats = b.get(t, "/api/events/stats").json(t)["queue"].(map[string]any)
+	if stats["cancelledTotal"] != float64(1) || stats["failedTotal"] != float64(0) {
+		t.Fatalf("stats after a cancel = %v, want cancelledTotal 1 and failedTotal 0", stats)
+	}
 	wantStatus(t, b.do(t, http.MethodDelete, "/api/jobs/"+ready.ID, nil), http.StatusNoContent)
 	p := wantProblem(t, b.get(t, "/api/jobs/"+ready.ID), http.StatusNotFound)
 	if !strings.Contains(p["detail"].(string), ready.ID) {
 		t.Fatalf("detail = %q", p["detail"])
+	}
+}
+
+// TestJobPagesWithRealQueue follows nextCursor through the real engine's
+// pages, with a job leaving the state between pages, and checks the counts.
+func TestJobPagesWithRealQueue(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
+	a := New(newStore(t), q, &fakeProducer{}, Config{})
+	srv := httptest.NewServer(a)
+	t.Cleanup(srv.Close)
+	b := &bundle{srv: srv, api: a}
+	var want []string
+	for range 5 {
+		j, err := q.Add(t.Context(), "process-mock-data", nil, queue.JobOptions{Delay: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, j.ID)
+	}
+	var got []string
+	cursor := ""
+	for range 10 {
+		res := b.get(t, "/api/jobs?state=delayed&limit=2&cursor="+cursor)
+		wantStatus(t, res, http.StatusOK)
+		var page struct {
+			Items      []struct{ ID string }
+			NextCursor string
+			Counts     map[string]int
+		}
+		if err := json.Unmarshal(res.body, &page); err != nil {
+			t.Fatal(err)
+		}
+		if cursor == "" && page.Counts["delayed"] != 5 {
+			t.Fatalf("counts = %v, want 5 delayed", page.Counts)
+		}
+		for _, it := range page.Items {
+			got = append(got, it.ID)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		// The page's last job leaves the state: the next page goes on after it.
+		wantStatus(t, b.post(t, "/api/jobs/"+page.Items[len(page.Items)-1].ID+"/promote", ""), http.StatusNoContent)
+		cursor = page.NextCursor
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged %v, want %v", got, want)
+	}
+	for _, bad := range []string{"x", "d2FpdGluZy4xLjE"} { // garbage; a waiting cursor for delayed
+		p := wantProblem(t, b.get(t, "/api/jobs?state=delayed&cursor="+bad), http.StatusBadRequest)
+		if !strings.Contains(p["detail"].(string), "cursor") {
+			t.Errorf("cursor %q: detail %q", bad, p["detail"])
+		}
 	}
 }

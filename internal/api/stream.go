@@ -108,6 +108,7 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 	// its own per-write deadline instead. Both fail harmlessly where
 	// unsupported (httptest.ResponseRecorder).
 	_ = rc.SetWriteDeadline(time.Time{})
+	infoOf(r.Context()).stream = true
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache")
@@ -153,15 +154,31 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 				_ = rc.Flush()
 				return
 			default:
-				writeSSE(&buf, it.event.ID, string(it.event.Type), it.event)
+				writeSSE(&buf, it.event.ID, string(it.event.Type), jobEventOf(it.event))
+				a.metrics.streamEvents.Inc()
 			}
 		}
 	}
 }
 
-// jobEvent documents queue.Event under a name that does not collide with
-// the events resource; the stream writes queue.Event itself, same fields.
-type jobEvent queue.Event
+// jobEvent is a queue.Event as the stream writes it: its times in the
+// format of every other time the API shows (formatTime), three fractional
+// digits always, where encoding/json's would drop trailing zeros.
+type jobEvent struct {
+	ID       string          `json:"id" doc:"The event's id, as in the message's id: field."`
+	Type     queue.EventType `json:"type" doc:"The event's type, as in the message's event: field."`
+	JobID    string          `json:"jobId,omitempty" doc:"The job's id; absent on paused and resumed, which are the queue's."`
+	Time     string          `json:"time" format:"date-time" doc:"When it happened: RFC 3339, UTC, milliseconds." example:"2026-11-26T23:54:38.120Z"`
+	Attempt  int             `json:"attempt,omitempty" doc:"Set on active, completed, failed, retrying and stalled."`
+	Error    string          `json:"error,omitempty" doc:"Set on failed and retrying."`
+	Progress json.RawMessage `json:"progress,omitempty" doc:"Set on progress: what the handler reported."`
+	DueAt    string          `json:"dueAt,omitempty" format:"date-time" doc:"Set on retrying, and on added for a delayed job: when it runs."`
+}
+
+func jobEventOf(e queue.Event) jobEvent {
+	return jobEvent{ID: e.ID, Type: e.Type, JobID: e.JobID, Time: formatTime(e.Time), Attempt: e.Attempt,
+		Error: e.Error, Progress: e.Progress, DueAt: formatOptionalTime(e.DueAt)}
+}
 
 type streamItem struct {
 	event queue.Event

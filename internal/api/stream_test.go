@@ -119,7 +119,7 @@ func TestStreamSendsEventsInOrder(t *testing.T) {
 		t.Fatalf("Events called with after %q, want new events only", after)
 	}
 
-	at := time.Date(2026, 11, 26, 23, 54, 38, 0, time.UTC)
+	at := time.Date(2026, 11, 26, 23, 54, 38, 700_000_000, time.UTC)
 	sent := []queue.Event{
 		{ID: "1732665278000-0", Type: queue.EventAdded, JobID: "7", Time: at},
 		{ID: "1732665278001-0", Type: queue.EventActive, JobID: "7", Time: at, Attempt: 1},
@@ -145,6 +145,10 @@ func TestStreamSendsEventsInOrder(t *testing.T) {
 		}
 		if got.ID != want.ID || got.JobID != want.JobID || !got.Time.Equal(want.Time) || got.Attempt != want.Attempt {
 			t.Fatalf("data = %+v, want %+v", got, want)
+		}
+		// The REST API's time format: three fraction digits, always.
+		if !strings.Contains(m.data, `"time":"2026-11-26T23:54:38.700Z"`) {
+			t.Fatalf("data %s: time not in the REST API's format", m.data)
 		}
 	}
 }
@@ -414,4 +418,37 @@ func metricValue(t *testing.T, b *bundle, name string) string {
 	}
 	t.Fatalf("/metrics has no %s", name)
 	return ""
+}
+
+// TestStreamMetrics: a stream's life is not an answer time. It stays out
+// of the HTTP duration histogram (a refused stream request, answered at
+// once, is in it) and has metrics of its own: its duration and the events
+// sent.
+func TestStreamMetrics(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	f := newFeed(b)
+	c := openStream(t, b, "/api/jobs/events")
+	<-f.after
+	f.events <- queue.Event{ID: "1-0", Type: queue.EventAdded, JobID: "7", Time: time.Now()}
+	if _, ok := c.next(); !ok {
+		t.Fatal("stream ended early")
+	}
+	c.res.Body.Close()
+	waitFor(t, "the closed stream to end", func() bool { return b.api.streams.Load() == 0 })
+	wantProblem(t, b.get(t, "/api/jobs/events?after=x"), http.StatusBadRequest)
+
+	if got := metricValue(t, b, "eventsd_sse_events_sent_total"); got != "1" {
+		t.Errorf("eventsd_sse_events_sent_total = %s, want 1", got)
+	}
+	if got := metricValue(t, b, "eventsd_sse_stream_duration_seconds_count"); got != "1" {
+		t.Errorf("eventsd_sse_stream_duration_seconds_count = %s, want 1", got)
+	}
+	body := string(b.get(t, "/metrics").body)
+	if got := metricValue(t, b, `eventsd_http_request_duration_seconds_count{method="GET",route="/api/jobs/events"}`); got != "1" {
+		t.Errorf("HTTP duration count of the stream route = %s, want 1 (the refused request only)", got)
+	}
+	if !strings.Contains(body, `eventsd_http_requests_total{code="200",method="GET",route="/api/jobs/events"} 1`) {
+		t.Error("the stream is not counted among requests")
+	}
 }

@@ -13,7 +13,7 @@ import { Schedules } from './views/schedules.js';
 import { Events, EventDetail } from './views/events.js';
 import { Webhooks } from './views/webhooks.js';
 
-/** route parses location.hash: "#/jobs/failed?offset=20" → {path: ["jobs", "failed"], query}. */
+/** route parses location.hash: "#/jobs/failed?cursor=x" → {path: ["jobs", "failed"], query}. */
 function route() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [p, q = ''] = raw.split('?');

@@ -1,5 +1,6 @@
-// Jobs: a tab per state with its count, a paged table that follows the
-// stream, find by id, and retry of every failed job.
+// Jobs: a tab per state with its count, a table paged by cursor (stable
+// while jobs move) that follows the stream, find by id, and retry of every
+// failed job.
 import { useState } from 'preact/hooks';
 import { html, useStore, useLoad, useNow, Alert, confirmAction } from '../ui.js';
 import { get, post, enc } from '../api.js';
@@ -12,14 +13,17 @@ const pageSize = 20;
 export function Jobs({ state: st, query }) {
   useStore();
   const now = useNow();
-  const offset = Math.max(0, Number(query.get('offset')) || 0);
+  const cursor = query.get('cursor') || '';
+  // Cursors of the pages before this one ('-' the first), so that
+  // "Previous" can go back: a cursor only goes forward.
+  const back = (query.get('back') || '').split(',').filter(Boolean);
   const valid = states.includes(st);
-  const res = useLoad(() => (valid ? get('/api/jobs', { query: { state: st, offset, limit: pageSize } }) : null), [st, offset], {
+  const res = useLoad(() => (valid ? get('/api/jobs', { query: { state: st, cursor, limit: pageSize } }) : null), [st, cursor], {
     accept: (ev) => ev.jobId !== undefined || ev.type === 'paused' || ev.type === 'resumed',
     throttle: 1000,
   });
   const counts = state.stats?.queue;
-  const total = counts?.[st];
+  const total = res.data?.counts?.[st] ?? counts?.[st];
   const items = res.data?.items || [];
   return html`
     <h1>Jobs</h1>
@@ -47,9 +51,9 @@ export function Jobs({ state: st, query }) {
           </tr>`)}
         </tbody>
       </table>
-      ${!res.loading && items.length === 0 && html`<p class="empty">No ${st} jobs${offset ? ' on this page' : ''}.</p>`}
+      ${!res.loading && items.length === 0 && html`<p class="empty">No ${st} jobs${cursor ? ' on this page' : ''}.</p>`}
     </div>
-    <${Pager} st=${st} offset=${offset} shown=${items.length} total=${total} />`}
+    <${Pager} st=${st} cursor=${cursor} back=${back} next=${res.data?.nextCursor} shown=${items.length} total=${total} />`}
   `;
 }
 
@@ -60,13 +64,23 @@ export function Progress({ value }) {
   return html`<progress max="100" value=${p} aria-label=${`progress ${p}%`}></progress> <span class="muted">${p}%</span>`;
 }
 
-function Pager({ st, offset, shown, total }) {
-  const more = total !== undefined ? offset + shown < total : shown === pageSize;
-  if (offset === 0 && !more) return null;
+function jobsHash(st, cursor, back) {
+  const q = new URLSearchParams();
+  if (cursor) q.set('cursor', cursor);
+  if (back.length) q.set('back', back.join(','));
+  const qs = q.toString();
+  return `#/jobs/${st}` + (qs ? '?' + qs : '');
+}
+
+function Pager({ st, cursor, back, next, shown, total }) {
+  if (back.length === 0 && !next) return null;
+  const prev = back.length > 0 ? jobsHash(st, back[back.length - 1] === '-' ? '' : back[back.length - 1], back.slice(0, -1)) : null;
+  // Where this page starts is approximate: jobs before it may have moved.
+  const first = back.length * pageSize;
   return html`<nav class="pager" aria-label="Pages">
-    ${offset > 0 ? html`<a href=${`#/jobs/${st}?offset=${Math.max(0, offset - pageSize)}`}>← Previous</a>` : html`<span></span>`}
-    <span class="muted">${shown ? `${offset + 1}–${offset + shown}` : '0'}${total !== undefined ? ` of ${total.toLocaleString()}` : ''}</span>
-    ${more ? html`<a href=${`#/jobs/${st}?offset=${offset + pageSize}`}>Next →</a>` : html`<span></span>`}
+    ${prev ? html`<a href=${prev}>← Previous</a>` : html`<span></span>`}
+    <span class="muted" data-testid="jobs-page">${shown ? `${first + 1}–${first + shown}` : '0'}${total !== undefined ? ` of ${total.toLocaleString()}` : ''}</span>
+    ${next ? html`<a href=${jobsHash(st, next, [...back, cursor || '-'])}>Next →</a>` : html`<span></span>`}
   </nav>`;
 }
 

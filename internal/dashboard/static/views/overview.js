@@ -33,6 +33,7 @@ export function Overview() {
       <ul class="cards totals">
         <li><div class="card"><span class="card-label">Completed, all time</span><span class="card-value" data-testid="count-completedTotal">${s ? s.queue.completedTotal.toLocaleString() : '–'}</span></div></li>
         <li><div class="card"><span class="card-label">Failed, all time</span><span class="card-value" data-testid="count-failedTotal">${s ? s.queue.failedTotal.toLocaleString() : '–'}</span></div></li>
+        <li><div class="card"><span class="card-label">Cancelled, all time</span><span class="card-value" data-testid="count-cancelledTotal">${s ? (s.queue.cancelledTotal ?? 0).toLocaleString() : '–'}</span></div></li>
         <li><a class="card" href="#/events"><span class="card-label">Events stored</span><span class="card-value" data-testid="count-events">${s ? s.events.total.toLocaleString() : '–'}</span></a></li>
       </ul>
       <p class="hint">Counts from <code>GET /api/events/stats</code>, reloaded when the lifecycle stream reports a change.</p>
