@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
@@ -33,45 +32,50 @@ import (
 // address should stop eventsd with a clear message, not leave it hanging.
 const startTimeout = 15 * time.Second
 
-// serve runs eventsd until ctx ends, then shuts down in order: HTTP, the
-// scheduler, the worker (letting running jobs finish), the event writer, the
+// serve runs eventsd until ctx ends or a part of it fails, then stops the
+// parts in the reverse order of their start: HTTP, the scheduler, the worker
+// (letting running jobs finish), the event writer, the event stream, the
 // store, Redis.
 func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) error {
 	log := cfg.Logger(logOut)
-	var closers []func()
-	defer func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}()
+	r := newRunner()
+	if err := startParts(ctx, r, cfg, dev, log); err != nil {
+		return errors.Join(err, r.Stop())
+	}
+	if err := r.Wait(ctx); err != nil {
+		log.Error("stopping after a failure", "err", err)
+	} else {
+		log.Info("stopping: finishing running jobs", "timeout", cfg.ShutdownTimeout)
+	}
+	err := r.Stop()
+	log.Info("eventsd stopped")
+	return err
+}
+
+// startParts connects to Redis and the store and starts every part the
+// roles ask for on r, in the order they depend on each other. On an error
+// the caller stops what has started.
+func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log *slog.Logger) error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	rdb, storeName, store, err := connect(startCtx, cfg, dev, log, &closers)
+	rdb, err := connectRedis(startCtx, r, cfg, log)
 	if err != nil {
 		return err
 	}
+	store, err := openStore(startCtx, cfg, dev)
+	if err != nil {
+		return err
+	}
+	r.Go(ctx, "store", closeOnStop(store.Close))
+	storeName := cfg.EventsStore
+
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
 	producer := events.NewProducer(q)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics.NewDepth(reg, q)
-
-	var wg sync.WaitGroup
-	failed := make(chan error, 8) // one per background part, so none blocks
-	background := func(name string, run func(context.Context) error) (stop func()) {
-		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		wg.Go(func() {
-			defer close(done)
-			if err := run(c); err != nil {
-				failed <- fmt.Errorf("%s: %w", name, err)
-			}
-		})
-		return func() { cancel(); <-done }
-	}
-	var stops []func() // in shutdown order
 
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
@@ -101,15 +105,16 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	}
 
 	var srv *http.Server
-	var stopStreams func()
+	var ln net.Listener
+	var closeStreams func()
 	if cfg.HasRole(config.RoleAPI) {
-		ln, err := net.Listen("tcp", cfg.ListenAddr())
+		ln, err = net.Listen("tcp", cfg.ListenAddr())
 		if err != nil {
 			return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
 		}
 		// One reader of the lifecycle stream serves every SSE client.
 		stream := q.NewEventStream()
-		stops = append(stops, background("event stream", stream.Run))
+		r.Go(ctx, "event stream", stream.Run)
 		a := api.New(store, sharedEvents{q, stream}, producer, api.Config{
 			Schedules: sched,
 			Checks: []api.Check{
@@ -136,17 +141,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		}
 		srv.RegisterOnShutdown(a.CloseStreams)
-		stopStreams = a.CloseStreams
-		wg.Go(func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				failed <- fmt.Errorf("http: %w", err)
-			}
-		})
-		base := "http://" + displayAddr(ln.Addr())
-		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
-	}
-	if scheduling {
-		stops = append(stops, background("scheduler", sched.Run))
+		closeStreams = a.CloseStreams
 	}
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
@@ -158,34 +153,51 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
-		stopBatcher := background("event writer", batcher.Run)
-		stopWorker := background("worker", w.Run)
-		stops = append(stops, stopWorker, stopBatcher)
+		r.Go(ctx, "event writer", batcher.Run)
+		r.Go(ctx, "worker", w.Run)
+	}
+	if scheduling {
+		r.Go(ctx, "scheduler", sched.Run)
+	}
+	if srv != nil {
+		r.Go(ctx, "http", serveHTTP(srv, ln, closeStreams))
+		base := "http://" + displayAddr(ln.Addr())
+		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
 	}
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)
+	return nil
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: finishing running jobs", "timeout", cfg.ShutdownTimeout)
-	case runErr = <-failed:
-		log.Error("stopping after a failure", "err", runErr)
-	}
-	if srv != nil {
+// serveHTTP serves srv on ln until ctx ends, then closes the SSE streams
+// (Shutdown waits for requests but does not cancel them) and shuts down,
+// letting requests in flight finish for up to 10 s.
+func serveHTTP(srv *http.Server, ln net.Listener, closeStreams func()) func(context.Context) error {
+	return func(ctx context.Context) error {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return err // never ErrServerClosed: only Shutdown causes that
+		case <-ctx.Done():
+		}
+		closeStreams()
 		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		stopStreams()
+		defer cancel()
 		if err := srv.Shutdown(shutCtx); err != nil {
 			srv.Close()
 		}
-		cancel()
+		<-served
+		return nil
 	}
-	for _, stop := range stops {
-		stop()
+}
+
+// closeOnStop is a part that holds a resource open until it is stopped.
+func closeOnStop(close func() error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		<-ctx.Done()
+		return close()
 	}
-	wg.Wait()
-	log.Info("eventsd stopped")
-	return runErr
 }
 
 // workerShutdown maps SHUTDOWN_TIMEOUT to the worker's: 0 means hand
@@ -225,37 +237,32 @@ func logSchedules(ctx context.Context, log *slog.Logger, sched *schedule.Schedul
 	}
 }
 
-// connect opens Redis and the event store the settings name: for dev
-// without REDIS_URL, an in-process Redis.
-func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger, closers *[]func()) (redis.UniversalClient, string, events.Store, error) {
+// connectRedis connects to the Redis the settings name, or for dev
+// without REDIS_URL, starts an in-process one. The connection and any
+// server it started are parts of r.
+func connectRedis(ctx context.Context, r *runner, cfg config.Config, log *slog.Logger) (redis.UniversalClient, error) {
 	var rdb redis.UniversalClient
 	if cfg.InProcessRedis() {
 		mr := miniredis.NewMiniRedis()
 		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, "", nil, fmt.Errorf("start the in-process Redis server: %w", err)
+			return nil, fmt.Errorf("start the in-process Redis server: %w", err)
 		}
-		*closers = append(*closers, mr.Close)
+		r.Go(ctx, "in-process redis", closeOnStop(func() error { mr.Close(); return nil }))
 		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
 		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; set REDIS_URL to keep it in a Redis server",
 			"events_store", cfg.EventsStore)
 	} else {
 		opts, err := cfg.RedisOptions()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
 		rdb = redis.NewUniversalClient(opts)
 	}
-	*closers = append(*closers, func() { rdb.Close() })
+	r.Go(ctx, "redis client", closeOnStop(rdb.Close))
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return nil, "", nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
+		return nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
 	}
-
-	st, err := openStore(ctx, cfg, dev)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	*closers = append(*closers, func() { st.Close() })
-	return rdb, cfg.EventsStore, st, nil
+	return rdb, nil
 }
 
 // openStore opens the event store cfg.EventsStore names. Errors name the
