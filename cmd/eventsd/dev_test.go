@@ -25,8 +25,8 @@ func TestDevAcceptance(t *testing.T) {
 	env := map[string]string{"DATA_DIR": dataDir}
 	p := start(t, "dev", "dev", env)
 
-	if log := p.log.String(); !strings.Contains(log, "in memory") {
-		t.Errorf("dev does not say at start-up that queue state lives in memory; log:\n%s", log)
+	if log := p.log.String(); !strings.Contains(log, "dev: queue state in") {
+		t.Errorf("dev does not say at start-up where it keeps the queue's state; log:\n%s", log)
 	}
 
 	// The default schedule (*/2 * * * * *) adds a mock-data job every 2 s,

@@ -45,9 +45,10 @@ func usage(w io.Writer) error {
 	fmt.Fprint(w, `eventsd: a Redis job queue with cron schedules and a REST API for events.
 
 Commands:
-  eventsd dev      run everything in one process with nothing installed: an
-                   in-process Redis-protocol server (queue state in memory)
-                   unless REDIS_URL is set, and events in SQLite in --data-dir
+  eventsd dev      run everything in one process with nothing installed: its
+                   own Redis (redis-server when installed, else in-process;
+                   DEV_REDIS) keeping the queue in --data-dir/redis unless
+                   REDIS_URL is set, and events in SQLite in --data-dir
                    unless EVENTS_STORE says otherwise
   eventsd serve    run against Redis (REDIS_*) and the event store
                    EVENTS_STORE names: mongodb (MONGODB_URI, the default),

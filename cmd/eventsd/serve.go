@@ -13,9 +13,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/eventsd/eventsd/internal/api"
 	"github.com/eventsd/eventsd/internal/config"
+	"github.com/eventsd/eventsd/internal/devredis"
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/metrics"
 	"github.com/eventsd/eventsd/internal/store/mongo"
@@ -237,20 +237,43 @@ func logSchedules(ctx context.Context, log *slog.Logger, sched *schedule.Schedul
 	}
 }
 
+// startDevRedis starts the Redis dev runs without REDIS_URL, as DEV_REDIS
+// says, with the queue's state in DATA_DIR/redis, and returns its address.
+func startDevRedis(ctx context.Context, r *runner, cfg config.Config, log *slog.Logger) (string, error) {
+	dir := filepath.Join(cfg.DataDir, "redis")
+	path, lookErr := devredis.LookPath()
+	switch {
+	case cfg.DevRedis == config.DevRedisServer && lookErr != nil:
+		return "", fmt.Errorf("DEV_REDIS=redis-server: %w; install Redis or set DEV_REDIS=embedded", lookErr)
+	case cfg.DevRedis == config.DevRedisEmbedded || lookErr != nil:
+		m, err := devredis.StartMemory(ctx, dir, log)
+		if err != nil {
+			return "", err
+		}
+		r.Go(ctx, "embedded redis", m.Run)
+		log.Info("dev: queue state in an embedded Redis, saved every second", "file", m.File(), "redis_addr", m.Addr())
+		return m.Addr(), nil
+	}
+	s, err := devredis.StartServer(ctx, path, dir, log)
+	if err != nil {
+		return "", err
+	}
+	r.Go(ctx, "redis-server", s.Run)
+	log.Info("dev: queue state in redis-server, append-only file fsynced every second", "dir", dir, "redis_server", path, "redis_addr", s.Addr())
+	return s.Addr(), nil
+}
+
 // connectRedis connects to the Redis the settings name, or for dev
-// without REDIS_URL, starts an in-process one. The connection and any
+// without REDIS_URL, starts one. The connection and any
 // server it started are parts of r.
 func connectRedis(ctx context.Context, r *runner, cfg config.Config, log *slog.Logger) (redis.UniversalClient, error) {
 	var rdb redis.UniversalClient
 	if cfg.InProcessRedis() {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, fmt.Errorf("start the in-process Redis server: %w", err)
+		addr, err := startDevRedis(ctx, r, cfg, log)
+		if err != nil {
+			return nil, err
 		}
-		r.Go(ctx, "in-process redis", closeOnStop(func() error { mr.Close(); return nil }))
-		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; set REDIS_URL to keep it in a Redis server",
-			"events_store", cfg.EventsStore)
+		rdb = redis.NewClient(&redis.Options{Addr: addr})
 	} else {
 		opts, err := cfg.RedisOptions()
 		if err != nil {
