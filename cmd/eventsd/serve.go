@@ -104,45 +104,47 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		logSchedules(startCtx, log, sched)
 	}
 
-	var srv *http.Server
-	var ln net.Listener
-	var closeStreams func()
-	if cfg.HasRole(config.RoleAPI) {
-		ln, err = net.Listen("tcp", cfg.ListenAddr())
-		if err != nil {
-			return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
-		}
+	// Every process serves HTTP: /healthz, /readyz and /metrics always, the
+	// API and the dashboard with the api role.
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
+	}
+	apiRole := cfg.HasRole(config.RoleAPI)
+	var jobs api.Jobs = q
+	if apiRole {
 		// One reader of the lifecycle stream serves every SSE client.
 		stream := q.NewEventStream()
 		r.Go(ctx, "event stream", stream.Run)
-		a := api.New(store, sharedEvents{q, stream}, producer, api.Config{
-			Schedules: sched,
-			Checks: []api.Check{
-				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-				{Name: storeName, Ping: store.Ping},
-			},
-			Token:             cfg.APIToken,
-			ReadToken:         cfg.APIReadToken,
-			MetricsToken:      cfg.MetricsToken,
-			AllowedOrigins:    cfg.CORSAllowedOrigins,
-			MaxStreams:        cfg.SSEMaxStreams,
-			MaxEventDataBytes: cfg.EventDataMaxBytes,
-			Registerer:        reg,
-			Gatherer:          reg,
-			Logger:            log,
-			Version:           versionString(),
-		})
-		srv = &http.Server{
-			Handler:           a,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		srv.RegisterOnShutdown(a.CloseStreams)
-		closeStreams = a.CloseStreams
+		jobs = sharedEvents{q, stream}
 	}
+	a := api.New(store, jobs, producer, api.Config{
+		OperationsOnly: !apiRole,
+		Schedules:      sched,
+		Checks: []api.Check{
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: storeName, Ping: store.Ping},
+		},
+		Token:             cfg.APIToken,
+		ReadToken:         cfg.APIReadToken,
+		MetricsToken:      cfg.MetricsToken,
+		AllowedOrigins:    cfg.CORSAllowedOrigins,
+		MaxStreams:        cfg.SSEMaxStreams,
+		MaxEventDataBytes: cfg.EventDataMaxBytes,
+		Registerer:        reg,
+		Gatherer:          reg,
+		Logger:            log,
+		Version:           versionString(),
+	})
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(a.CloseStreams)
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
@@ -159,10 +161,12 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	if scheduling {
 		r.Go(ctx, "scheduler", sched.Run)
 	}
-	if srv != nil {
-		r.Go(ctx, "http", serveHTTP(srv, ln, closeStreams))
-		base := "http://" + displayAddr(ln.Addr())
+	r.Go(ctx, "http", serveHTTP(srv, ln, a.CloseStreams))
+	base := "http://" + displayAddr(ln.Addr())
+	if apiRole {
 		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
+	} else {
+		log.Info("eventsd listening for probes and metrics", "healthz", base+"/healthz", "metrics", base+"/metrics", "version", versionString())
 	}
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)

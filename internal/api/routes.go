@@ -19,6 +19,14 @@ import (
 // routes registers every endpoint. The operations' documentation sits with
 // their handlers, one file per resource.
 func (a *API) routes() {
+	// For orchestrators and Prometheus, in every process.
+	handle(a, "GET /healthz", livenessOp, a.liveness)
+	handle(a, "GET /readyz", readinessOp, a.readiness)
+	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.cfg.Gatherer, promhttp.HandlerOpts{}))
+	if a.cfg.OperationsOnly {
+		return
+	}
+
 	// The seed's events endpoints.
 	handle(a, "GET /api/events/health", a.eventsHealthOp(), a.eventsHealth)
 	handle(a, "GET /api/events/stats", statsOp, a.stats)
@@ -40,11 +48,6 @@ func (a *API) routes() {
 	handle(a, "POST /api/queue/pause", pauseQueueOp, a.pauseQueue)
 	handle(a, "POST /api/queue/resume", resumeQueueOp, a.resumeQueue)
 	handle(a, "GET /api/schedules", listSchedulesOp, a.listSchedules)
-
-	// For orchestrators and Prometheus.
-	handle(a, "GET /healthz", livenessOp, a.liveness)
-	handle(a, "GET /readyz", readinessOp, a.readiness)
-	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.cfg.Gatherer, promhttp.HandlerOpts{}))
 
 	// Swagger UI; the document itself is huma's, at /api/openapi.json and .yaml.
 	a.mux.HandleFunc("GET /api/docs", a.docsPage)
@@ -161,6 +164,9 @@ const bearerScheme = "bearer"
 func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	hc := huma.DefaultConfig("eventsd", cfg.Version)
 	hc.OpenAPIPath = "/api/openapi"
+	if cfg.OperationsOnly {
+		hc.OpenAPIPath = "" // no API, so no document of it
+	}
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil
