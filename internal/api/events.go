@@ -236,7 +236,7 @@ var deleteEventOp = huma.Operation{
 }
 
 func (a *API) deleteEvent(ctx context.Context, in *eventIDInput) (*struct{}, error) {
-	return nil, a.store.Delete(ctx, in.ID)
+	return nil, a.audit(ctx, "delete-event", a.store.Delete(ctx, in.ID), "event_id", in.ID)
 }
 
 // POST /api/events/generate-mock

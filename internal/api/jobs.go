@@ -207,7 +207,7 @@ var removeJobOp = huma.Operation{
 }
 
 func (a *API) removeJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first")
+	return nil, a.audit(ctx, "remove", jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first"), "job_id", in.ID)
 }
 
 var retryJobOp = huma.Operation{
@@ -220,7 +220,7 @@ var retryJobOp = huma.Operation{
 }
 
 func (a *API) retryJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried")
+	return nil, a.audit(ctx, "retry", jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried"), "job_id", in.ID)
 }
 
 var promoteJobOp = huma.Operation{
@@ -233,7 +233,7 @@ var promoteJobOp = huma.Operation{
 }
 
 func (a *API) promoteJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted")
+	return nil, a.audit(ctx, "promote", jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted"), "job_id", in.ID)
 }
 
 var cancelJobOp = huma.Operation{
@@ -248,7 +248,7 @@ var cancelJobOp = huma.Operation{
 }
 
 func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished")
+	return nil, a.audit(ctx, "cancel", jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished"), "job_id", in.ID)
 }
 
 // jobError words the errors of an operation on job id; why says why the
@@ -280,7 +280,7 @@ type retryFailedOutput struct{ Body retriedJobs }
 
 func (a *API) retryFailed(ctx context.Context, _ *struct{}) (*retryFailedOutput, error) {
 	n, err := a.jobs.RetryAll(ctx)
-	if err != nil {
+	if err := a.audit(ctx, "retry-failed", err, "retried", n); err != nil {
 		return nil, err
 	}
 	out := &retryFailedOutput{}
@@ -299,7 +299,7 @@ var pauseQueueOp = huma.Operation{
 }
 
 func (a *API) pauseQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.jobs.Pause(ctx)
+	return nil, a.audit(ctx, "pause", a.jobs.Pause(ctx))
 }
 
 var resumeQueueOp = huma.Operation{
@@ -310,5 +310,5 @@ var resumeQueueOp = huma.Operation{
 }
 
 func (a *API) resumeQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.jobs.Resume(ctx)
+	return nil, a.audit(ctx, "resume", a.jobs.Resume(ctx))
 }

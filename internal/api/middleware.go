@@ -24,6 +24,12 @@ type requestInfo struct {
 	// route is the matched pattern without its method, "" when none matched.
 	route string
 	w     *statusWriter
+	// credential is the kind of token the request was let in with, for
+	// the log of management actions: "API_TOKEN", "API_READ_TOKEN" or
+	// "METRICS_TOKEN"; "" when none was needed.
+	credential string
+	// remoteAddr is the peer's address (a proxy's, behind one).
+	remoteAddr string
 }
 
 type requestInfoKey struct{}
@@ -32,7 +38,7 @@ type requestInfoKey struct{}
 // requestInfo it adds.
 func withRequestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{w: &statusWriter{ResponseWriter: w}}
+		info := &requestInfo{w: &statusWriter{ResponseWriter: w}, remoteAddr: r.RemoteAddr}
 		next.ServeHTTP(info.w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 	})
 }
