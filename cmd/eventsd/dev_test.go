@@ -436,11 +436,19 @@ func TestDevTokenAndJSONLogs(t *testing.T) {
 		t.Errorf("exit code %d after SIGINT, want 0", code)
 	}
 	lines := strings.Split(strings.TrimSpace(p.log.String()), "\n")
+	stopping := false
 	for _, line := range lines {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil || v["level"] == nil {
 			t.Errorf("with LOG_FORMAT=json, log line is not a JSON record with level and msg: %s", line)
 		}
+		if v["msg"] == "stopping: finishing running jobs" {
+			// Durations are milliseconds under a _ms key, never nanoseconds.
+			stopping = v["timeout_ms"] == float64(30000) && v["timeout"] == nil
+		}
+	}
+	if !stopping {
+		t.Errorf("no stopping record with timeout_ms 30000:\n%s", p.log.String())
 	}
 	if strings.Contains(p.log.String(), token) {
 		t.Errorf("the log shows the API token")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"log/slog"
 	"net"
@@ -36,8 +35,7 @@ const startTimeout = 15 * time.Second
 // parts in the reverse order of their start: HTTP, the scheduler, the worker
 // (letting running jobs finish), the event writer, the event stream, the
 // store, Redis.
-func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) error {
-	log := cfg.Logger(logOut)
+func serve(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger) error {
 	r := newRunner()
 	if err := startParts(ctx, r, cfg, dev, log); err != nil {
 		return errors.Join(err, r.Stop())
@@ -45,7 +43,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	if err := r.Wait(ctx); err != nil {
 		log.Error("stopping after a failure", "err", err)
 	} else {
-		log.Info("stopping: finishing running jobs", "timeout", cfg.ShutdownTimeout)
+		log.Info("stopping: finishing running jobs", config.DurationAttr("timeout", cfg.ShutdownTimeout))
 	}
 	err := r.Stop()
 	log.Info("eventsd stopped")

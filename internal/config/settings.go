@@ -41,7 +41,7 @@ func (s setting) show(v string) string {
 	case v == "" || strings.ContainsAny(v, " \t\""):
 		return strconv.Quote(v)
 	}
-	return redactURL(v)
+	return Redact(v)
 }
 
 // settings lists every setting, in the order Usage prints them. Each default
@@ -389,20 +389,3 @@ func parseRedisURL(v string) (*redis.Options, error) {
 	return opt, nil
 }
 
-// redactURL hides the password in a URL such as redis://user:pass@host. It
-// leaves other strings as they are.
-func redactURL(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	if !ok {
-		return v
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return v
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return v
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
-}
