@@ -388,4 +388,3 @@ func parseRedisURL(v string) (*redis.Options, error) {
 	}
 	return opt, nil
 }
-
