@@ -103,21 +103,45 @@ Commands:
 	return config.Usage(w)
 }
 
+// versionString is eventsd's version, as `eventsd version` and the health
+// endpoint show it.
 func versionString() string {
-	v := version
-	info, ok := debug.ReadBuildInfo()
-	if v == "" && ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+	info, _ := debug.ReadBuildInfo()
+	return versionFrom(version, info)
+}
+
+// versionFrom words a version: the one stamped with -ldflags "-X
+// main.version=...", else the module's (a tagged `go install ...@v1.2.3`),
+// else "dev"; followed by the commit it was built from, when the build
+// recorded one (a build inside a git checkout does), marked modified when the
+// working tree had uncommitted changes.
+func versionFrom(stamped string, info *debug.BuildInfo) string {
+	v := stamped
+	if v == "" && info != nil && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		v = info.Main.Version
 	}
 	if v == "" {
 		v = "dev"
 	}
-	if ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-				v += " (" + s.Value[:12] + ")"
-			}
+	if info == nil {
+		return v
+	}
+	var rev string
+	var modified bool
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value[:min(len(s.Value), 12)]
+		case "vcs.modified":
+			modified = s.Value == "true"
 		}
+	}
+	switch {
+	case rev == "":
+	case modified:
+		v += " (" + rev + ", modified)"
+	default:
+		v += " (" + rev + ")"
 	}
 	return v
 }

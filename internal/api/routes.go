@@ -190,9 +190,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	}
 	// Relative: the API is wherever this document was fetched from.
 	hc.Servers = []*huma.Server{{URL: "/", Description: "This eventsd server."}}
-	// The project has chosen no license; this says what that means until it
-	// does (an SPDX LicenseRef, as the document needs an identifier or a URL).
-	hc.Info.License = &huma.License{Name: "No license granted: all rights reserved", Identifier: "LicenseRef-all-rights-reserved"}
+	hc.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	hc.Tags = []*huma.Tag{
 		{Name: "events", Description: "The seed's events: stored records of things that happened, most written by mock-data jobs."},
 		{Name: "jobs", Description: "Jobs of the queue " + queueName + ": follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},
