@@ -167,6 +167,34 @@ func TestMemorySavesWhileRunning(t *testing.T) {
 	}
 }
 
+// TestMemoryExpiresKeys: keys with a TTL expire while the server runs, as
+// in Redis, rather than piling up in memory and in every save.
+func TestMemoryExpiresKeys(t *testing.T) {
+	t.Parallel()
+	m, err := StartMemory(t.Context(), t.TempDir(), discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	rdb := redis.NewClient(&redis.Options{Addr: m.Addr()})
+	defer rdb.Close()
+	rdb.Set(t.Context(), "req:1", "reply", 100*time.Millisecond)
+	rdb.Set(t.Context(), "kept", "v", 0)
+	deadline := time.Now().Add(30 * time.Second)
+	for rdb.Exists(t.Context(), "req:1").Val() == 1 {
+		if time.Now().After(deadline) {
+			t.Fatal("a key with a 100 ms TTL still exists")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rdb.Get(t.Context(), "kept").Val() != "v" {
+		t.Error("a key without a TTL is gone")
+	}
+}
+
 func TestMemoryRefusesABadSnapshot(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
