@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -117,7 +116,9 @@ func testDevKeepsItsQueue(t *testing.T, mode string) {
 		if err != nil {
 			t.Fatalf("redis-server's pid file: %v", err)
 		}
-		serverPID, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		if _, err := fmt.Sscan(string(b), &serverPID); err != nil || serverPID <= 0 {
+			t.Fatalf("redis-server's pid file holds %q", b)
+		}
 	}
 	p.kill()
 	if mode == "redis-server" && dieWithParentWorks {

@@ -3,13 +3,17 @@ package devredis
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -302,5 +306,50 @@ func TestServerExitIsAnError(t *testing.T) {
 	s.cmd.Process.Kill()
 	if err := s.Run(t.Context()); err == nil || !strings.Contains(err.Error(), "redis-server exited") {
 		t.Errorf("Run after redis-server died: %v, want an error saying it exited", err)
+	}
+}
+
+// TestServerInUse: a redis-server whose eventsd still runs is not stale:
+// a second dev on the same directory is refused rather than stopping it.
+func TestServerInUse(t *testing.T) {
+	t.Parallel()
+	path := redisServer(t)
+	dir := t.TempDir()
+	port, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another "eventsd": a shell that runs redis-server as its child.
+	owner := exec.Command("sh", "-c", `"$0" --port "$1" --bind 127.0.0.1 --save "" --appendonly no & echo $! ; wait`, path, port)
+	out, err := owner.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var serverPID int
+	if _, err := fmt.Fscan(out, &serverPID); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		syscall.Kill(serverPID, syscall.SIGTERM)
+		owner.Wait()
+	}()
+	os.WriteFile(filepath.Join(dir, PIDFile), fmt.Appendf(nil, "%d %d\n", serverPID, owner.Process.Pid), 0o600)
+	deadline := time.Now().Add(30 * time.Second)
+	for !isRedisServer(serverPID) { // until the shell has exec'd it
+		if time.Now().After(deadline) {
+			t.Fatal("redis-server did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	_, err = StartServer(t.Context(), path, dir, discard())
+	if !errors.Is(err, ErrInUse) {
+		t.Fatalf("StartServer on a directory in use: %v, want ErrInUse", err)
+	}
+	if syscall.Kill(serverPID, 0) != nil {
+		t.Error("the other eventsd's redis-server was stopped")
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -89,7 +88,9 @@ func startServer(ctx context.Context, path, dir string, log *slog.Logger) (*Serv
 		s.err = s.cmd.Wait()
 		close(s.exited)
 	}()
-	if err := writeFileAtomic(filepath.Join(dir, PIDFile), []byte(strconv.Itoa(s.cmd.Process.Pid)+"\n")); err != nil {
+	// The server's pid, then its owner's: ours.
+	pids := fmt.Sprintf("%d %d\n", s.cmd.Process.Pid, os.Getpid())
+	if err := writeFileAtomic(filepath.Join(dir, PIDFile), []byte(pids)); err != nil {
 		s.stop()
 		return nil, fmt.Errorf("write redis-server's pid file: %w", err)
 	}
@@ -152,10 +153,16 @@ func (s *Server) stop() error {
 	return nil
 }
 
-// stopStale stops the redis-server whose pid dir's pid file holds, if that
+// ErrInUse is returned by StartServer when the directory's redis-server
+// belongs to a running eventsd.
+var ErrInUse = errors.New("in use")
+
+// stopStale stops the redis-server that dir's pid file names, if that
 // process is still a redis-server: left running by an eventsd that was
 // killed where the kernel does not stop children with their parent. Two
-// servers on one append-only file would corrupt it.
+// servers on one append-only file would corrupt it. A server whose eventsd
+// still runs (its parent is the owner the file names) is not stale: that
+// is ErrInUse.
 func stopStale(dir string, log *slog.Logger) error {
 	pidPath := filepath.Join(dir, PIDFile)
 	b, err := os.ReadFile(pidPath)
@@ -165,9 +172,14 @@ func stopStale(dir string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 0 || !isRedisServer(pid) {
+	var pid, owner int
+	fmt.Sscan(string(b), &pid, &owner)
+	if pid <= 0 || !isRedisServer(pid) {
 		return os.Remove(pidPath)
+	}
+	if owner > 0 && owner != os.Getpid() && parentPID(pid) == owner {
+		return fmt.Errorf("%s: %w by the eventsd with pid %d (its redis-server has pid %d); "+
+			"stop it, or give this one another DATA_DIR", dir, ErrInUse, owner, pid)
 	}
 	log.Warn("dev: stopping the redis-server left running by an earlier eventsd", "pid", pid, "dir", dir)
 	p, err := os.FindProcess(pid)
