@@ -20,6 +20,7 @@ import (
 	"github.com/eventsd/eventsd/internal/store/mongo"
 	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,15 +62,25 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	if err != nil {
 		return err
 	}
-	store, err := openStore(startCtx, cfg, dev)
+	rawStore, err := openStore(startCtx, cfg, dev)
 	if err != nil {
 		return err
 	}
-	r.Go(ctx, "store", closeOnStop(store.Close))
+	r.Go(ctx, "store", closeOnStop(rawStore.Close))
 	storeName := cfg.EventsStore
 
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
-	producer := events.NewProducer(q)
+	producer := events.NewProducer(q, events.ProducerConfig{
+		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
+	})
+	// Webhooks: every event written through store fans out to the matching
+	// subscriptions (internal/webhooks explains how none is lost).
+	fanout := webhooks.NewFanout(rawStore, q, rdb, webhooks.FanoutConfig{
+		OutboxKey:   cfg.QueuePrefix + ":webhooks:outbox",
+		RetryDelays: cfg.WebhookRetryDelays,
+		Logger:      log,
+	})
+	var store events.Store = webhooks.Wrap(rawStore, fanout)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -79,23 +90,15 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
 	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
-	for _, s := range []struct {
-		name, spec, setting string
-		fn                  schedule.Func
-	}{
-		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
-		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
-		{"event-rate", cfg.CronEventRate, "CRON_EVENT_RATE", tasks.EventRate},
-		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
-	} {
-		if s.spec == "" { // switched off
-			if scheduling {
-				log.Info("schedule off", "schedule", s.name, "setting", s.setting)
-			}
-			continue
-		}
-		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
-			return err
+	off, err := tasks.AddSchedules(sched, events.ScheduleSpecs{
+		MockData: cfg.CronMockData, Monitor: cfg.CronMonitor, Rollup: cfg.CronRollup, Cleanup: cfg.CronCleanup,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range off {
+		if scheduling {
+			log.Info("schedule off", "schedule", s.Name, "setting", s.Setting)
 		}
 	}
 	if scheduling {
@@ -123,16 +126,18 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: storeName, Ping: store.Ping},
 		},
-		Token:             cfg.APIToken,
-		ReadToken:         cfg.APIReadToken,
-		MetricsToken:      cfg.MetricsToken,
-		AllowedOrigins:    cfg.CORSAllowedOrigins,
-		MaxStreams:        cfg.SSEMaxStreams,
-		MaxEventDataBytes: cfg.EventDataMaxBytes,
-		Registerer:        reg,
-		Gatherer:          reg,
-		Logger:            log,
-		Version:           versionString(),
+		Token:                cfg.APIToken,
+		ReadToken:            cfg.APIReadToken,
+		MetricsToken:         cfg.MetricsToken,
+		AllowedOrigins:       cfg.CORSAllowedOrigins,
+		MaxStreams:           cfg.SSEMaxStreams,
+		MaxEventDataBytes:    cfg.EventDataMaxBytes,
+		Webhooks:             webhooks.NewSender(store, q),
+		WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
+		Registerer:           reg,
+		Gatherer:             reg,
+		Logger:               log,
+		Version:              versionString(),
 	})
 	srv := &http.Server{
 		Handler:           a,
@@ -146,15 +151,31 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
-		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
+		roller := events.NewRoller(store, nil)
+		handlers := events.NewMux(map[string]queue.Handler{
+			events.JobName:       events.NewProcessor(batcher),
+			events.ImportJobName: events.NewImporter(store, roller.Touched),
+			events.RollupJobName: roller,
+			webhooks.JobName: webhooks.NewDeliverer(store, webhooks.DeliverConfig{
+				RetryDelays:  cfg.WebhookRetryDelays,
+				DisableAfter: cfg.WebhookDisableAfter,
+				AllowPrivate: cfg.WebhooksAllowPrivate,
+				Observe:      metrics.NewWebhooks(reg).Observe,
+				Logger:       log,
+			}),
+		})
+		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
 			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
+		// Stopped in reverse: the outbox sweep, the worker, then the event
+		// writer, which the worker's last jobs still use.
 		r.Go(ctx, "event writer", batcher.Run)
 		r.Go(ctx, "worker", w.Run)
+		r.Go(ctx, "webhook outbox sweep", fanout.Run)
 	}
 	if scheduling {
 		r.Go(ctx, "scheduler", sched.Run)
