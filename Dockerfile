@@ -10,7 +10,11 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o /eventsd ./cmd/eventsd
+# eventsd version shows VERSION when given (docker build --build-arg
+# VERSION=$(git describe --tags --always --dirty)), and the commit when the
+# build context holds the .git directory.
+ARG VERSION=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /eventsd ./cmd/eventsd
 # serve keeps SQLite events in DATA_DIR and does not create it: the image
 # has it, owned by the user eventsd runs as.
 RUN mkdir /data

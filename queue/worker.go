@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -250,21 +251,28 @@ func (w *Worker) runJob(s *slot, job *Job) {
 	}
 }
 
+// logOutcome logs the outcomes worth reading: a retry at info (failures
+// are rare enough that each is worth a line), a job failed for good at warn,
+// a lost lease at info. Completions are not logged.
 func (w *Worker) logOutcome(job *Job, o outcome, to State, ok bool) {
 	switch {
 	case !ok:
 		w.log.Info("job's lease lost while it ran; its outcome is dropped and the job will run again",
 			"job_id", job.ID, "job_name", job.Name, "attempt", job.Attempt)
 	case to == StateFailed:
-		w.log.Warn("job failed", "job_id", job.ID, "job_name", job.Name, "attempt", job.Attempt, "err", o.text)
+		w.log.Warn("job failed", "job_id", job.ID, "job_name", job.Name, "attempt", job.Attempt,
+			"max_attempts", job.MaxAttempts(), "err", o.text)
 	case to == StateDelayed || to == StateWaiting:
-		if w.log.Enabled(context.Background(), slog.LevelDebug) {
-			delay, _ := time.ParseDuration(o.spec + "ms")
-			w.log.Debug("job failed; retrying", "job_id", job.ID, "job_name", job.Name, "attempt", job.Attempt,
-				"err", o.text, "retry_at", time.Now().Add(delay).UTC().Format(time.RFC3339Nano))
-		}
+		ms, _ := strconv.ParseInt(o.spec, 10, 64) // a retry's spec is its delay in ms
+		w.log.Info("job failed; retrying", "job_id", job.ID, "job_name", job.Name, "attempt", job.Attempt,
+			"max_attempts", job.MaxAttempts(), "err", o.text, "retry_in_ms", ms,
+			"due_at", time.Now().Add(time.Duration(ms)*time.Millisecond).UTC().Format(timeFormat))
 	}
 }
+
+// timeFormat is how logs write times: RFC 3339 in UTC with milliseconds, as
+// the API does.
+const timeFormat = "2006-01-02T15:04:05.000Z07:00"
 
 var errTimeout = errors.New("job timed out")
 

@@ -162,7 +162,7 @@ func (s *Scheduler) fire(ctx context.Context, e *entry, slot time.Time) {
 		log.Error("schedule failed", "schedule", e.name, "slot", slot, "err", err)
 		return
 	}
-	log.Debug("schedule fired", "schedule", e.name, "slot", slot, "duration", time.Since(began))
+	log.Debug("schedule fired", "schedule", e.name, "slot", slot, "duration_ms", float64(time.Since(began).Microseconds())/1000)
 }
 
 // panicError carries a recovered panic out of a Func.

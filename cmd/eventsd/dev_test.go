@@ -25,8 +25,8 @@ func TestDevAcceptance(t *testing.T) {
 	env := map[string]string{"DATA_DIR": dataDir}
 	p := start(t, "dev", "dev", env)
 
-	if log := p.log.String(); !strings.Contains(log, "in memory") {
-		t.Errorf("dev does not say at start-up that queue state lives in memory; log:\n%s", log)
+	if log := p.log.String(); !strings.Contains(log, "dev: queue state in") {
+		t.Errorf("dev does not say at start-up where it keeps the queue's state; log:\n%s", log)
 	}
 
 	// The default schedule (*/2 * * * * *) adds a mock-data job every 2 s,
@@ -436,11 +436,19 @@ func TestDevTokenAndJSONLogs(t *testing.T) {
 		t.Errorf("exit code %d after SIGINT, want 0", code)
 	}
 	lines := strings.Split(strings.TrimSpace(p.log.String()), "\n")
+	stopping := false
 	for _, line := range lines {
 		var v map[string]any
 		if err := json.Unmarshal([]byte(line), &v); err != nil || v["msg"] == nil || v["level"] == nil {
 			t.Errorf("with LOG_FORMAT=json, log line is not a JSON record with level and msg: %s", line)
 		}
+		if v["msg"] == "stopping: finishing running jobs" {
+			// Durations are milliseconds under a _ms key, never nanoseconds.
+			stopping = v["timeout_ms"] == float64(30000) && v["timeout"] == nil
+		}
+	}
+	if !stopping {
+		t.Errorf("no stopping record with timeout_ms 30000:\n%s", p.log.String())
 	}
 	if strings.Contains(p.log.String(), token) {
 		t.Errorf("the log shows the API token")

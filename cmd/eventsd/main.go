@@ -5,10 +5,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/eventsd/eventsd/internal/config"
 )
 
 func main() {
@@ -16,7 +19,9 @@ func main() {
 	// The first signal asks for a graceful stop; a second one kills.
 	go func() { <-ctx.Done(); stop() }()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "eventsd:", err)
+		if !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "eventsd:", config.Redact(err.Error()))
+		}
 		os.Exit(1)
 	}
 }

@@ -44,7 +44,9 @@ func TestStartupSchedules(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			env := map[string]string{"ROLES": "scheduler", "LOG_FORMAT": "json", "DATA_DIR": t.TempDir()}
+			// A scheduler serves /healthz, /readyz and /metrics too.
+			env := map[string]string{"ROLES": "scheduler", "LOG_FORMAT": "json", "DATA_DIR": t.TempDir(),
+				"HOST": "127.0.0.1", "PORT": freePort(t)}
 			if tt.cmd == "serve" {
 				maps.Copy(env, serveEnv(r, mongoURI, nil))
 			}

@@ -4,19 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/eventsd/eventsd/internal/api"
 	"github.com/eventsd/eventsd/internal/config"
+	"github.com/eventsd/eventsd/internal/devredis"
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/metrics"
 	"github.com/eventsd/eventsd/internal/store/mongo"
@@ -34,24 +32,43 @@ import (
 // address should stop eventsd with a clear message, not leave it hanging.
 const startTimeout = 15 * time.Second
 
-// serve runs eventsd until ctx ends, then shuts down in order: HTTP, the
-// scheduler, the worker (letting running jobs finish), the event writer, the
+// serve runs eventsd until ctx ends or a part of it fails, then stops the
+// parts in the reverse order of their start: HTTP, the scheduler, the worker
+// (letting running jobs finish), the event writer, the event stream, the
 // store, Redis.
-func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) error {
-	log := cfg.Logger(logOut)
-	var closers []func()
-	defer func() {
-		for i := len(closers) - 1; i >= 0; i-- {
-			closers[i]()
-		}
-	}()
+func serve(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger) error {
+	r := newRunner()
+	if err := startParts(ctx, r, cfg, dev, log); err != nil {
+		return errors.Join(err, r.Stop())
+	}
+	if err := r.Wait(ctx); err != nil {
+		log.Error("stopping after a failure", "err", err)
+	} else {
+		log.Info("stopping: finishing running jobs", config.DurationAttr("timeout", cfg.ShutdownTimeout))
+	}
+	err := r.Stop()
+	log.Info("eventsd stopped")
+	return err
+}
+
+// startParts connects to Redis and the store and starts every part the
+// roles ask for on r, in the order they depend on each other. On an error
+// the caller stops what has started.
+func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log *slog.Logger) error {
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	rdb, storeName, rawStore, err := connect(startCtx, cfg, dev, log, &closers)
+	rdb, err := connectRedis(startCtx, r, cfg, log)
 	if err != nil {
 		return err
 	}
+	rawStore, err := openStore(startCtx, cfg, dev)
+	if err != nil {
+		return err
+	}
+	r.Go(ctx, "store", closeOnStop(rawStore.Close))
+	storeName := cfg.EventsStore
+
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
 	producer := events.NewProducer(q, events.ProducerConfig{
 		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
@@ -74,21 +91,6 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		metrics.Dependency{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		metrics.Dependency{Name: storeName, Ping: store.Ping})
 
-	var wg sync.WaitGroup
-	failed := make(chan error, 8) // one per background part, so none blocks
-	background := func(name string, run func(context.Context) error) (stop func()) {
-		c, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		done := make(chan struct{})
-		wg.Go(func() {
-			defer close(done)
-			if err := run(c); err != nil {
-				failed <- fmt.Errorf("%s: %w", name, err)
-			}
-		})
-		return func() { cancel(); <-done }
-	}
-	var stops []func() // in shutdown order
-
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
@@ -108,56 +110,49 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		logSchedules(startCtx, log, sched)
 	}
 
-	var srv *http.Server
-	var stopStreams func()
-	if cfg.HasRole(config.RoleAPI) {
-		ln, err := net.Listen("tcp", cfg.ListenAddr())
-		if err != nil {
-			return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
-		}
+	// Every process serves HTTP: /healthz, /readyz and /metrics always, the
+	// API and the dashboard with the api role.
+	ln, err := net.Listen("tcp", cfg.ListenAddr())
+	if err != nil {
+		return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
+	}
+	apiRole := cfg.HasRole(config.RoleAPI)
+	var jobs api.Jobs = q
+	if apiRole {
 		// One reader of the lifecycle stream serves every SSE client.
 		stream := q.NewEventStream()
-		stops = append(stops, background("event stream", stream.Run))
-		a := api.New(store, sharedEvents{q, stream}, producer, api.Config{
-			Schedules: sched,
-			Checks: []api.Check{
-				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
-				{Name: storeName, Ping: store.Ping},
-			},
-			Token:                cfg.APIToken,
-			ReadToken:            cfg.APIReadToken,
-			MetricsToken:         cfg.MetricsToken,
-			AllowedOrigins:       cfg.CORSAllowedOrigins,
-			MaxStreams:           cfg.SSEMaxStreams,
-			MaxEventDataBytes:    cfg.EventDataMaxBytes,
-			Webhooks:             webhooks.NewSender(store, q),
-			WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
-			Registerer:           reg,
-			Gatherer:             reg,
-			Logger:               log,
-			Version:              versionString(),
-		})
-		srv = &http.Server{
-			Handler:           a,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      30 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-		}
-		srv.RegisterOnShutdown(a.CloseStreams)
-		stopStreams = a.CloseStreams
-		wg.Go(func() {
-			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				failed <- fmt.Errorf("http: %w", err)
-			}
-		})
-		base := "http://" + displayAddr(ln.Addr())
-		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
+		r.Go(ctx, "event stream", stream.Run)
+		jobs = sharedEvents{q, stream}
 	}
-	if scheduling {
-		stops = append(stops, background("scheduler", sched.Run))
+	a := api.New(store, jobs, producer, api.Config{
+		OperationsOnly: !apiRole,
+		Schedules:      sched,
+		Checks: []api.Check{
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: storeName, Ping: store.Ping},
+		},
+		Token:                cfg.APIToken,
+		ReadToken:            cfg.APIReadToken,
+		MetricsToken:         cfg.MetricsToken,
+		AllowedOrigins:       cfg.CORSAllowedOrigins,
+		MaxStreams:           cfg.SSEMaxStreams,
+		MaxEventDataBytes:    cfg.EventDataMaxBytes,
+		Webhooks:             webhooks.NewSender(store, q),
+		WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
+		Registerer:           reg,
+		Gatherer:             reg,
+		Logger:               log,
+		Version:              versionString(),
+	})
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(a.CloseStreams)
 	if cfg.HasRole(config.RoleWorker) {
 		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
@@ -181,35 +176,56 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
-		stopBatcher := background("event writer", batcher.Run)
-		stopWorker := background("worker", w.Run)
-		stopSweep := background("webhook outbox sweep", fanout.Run)
-		stops = append(stops, stopWorker, stopBatcher, stopSweep)
+		// Stopped in reverse: the outbox sweep, the worker, then the event
+		// writer, which the worker's last jobs still use.
+		r.Go(ctx, "event writer", batcher.Run)
+		r.Go(ctx, "worker", w.Run)
+		r.Go(ctx, "webhook outbox sweep", fanout.Run)
+	}
+	if scheduling {
+		r.Go(ctx, "scheduler", sched.Run)
+	}
+	r.Go(ctx, "http", serveHTTP(srv, ln, a.CloseStreams))
+	base := "http://" + displayAddr(ln.Addr())
+	if apiRole {
+		log.Info("eventsd listening", "url", base+"/api/events", "docs", base+"/api/docs", "version", versionString())
+	} else {
+		log.Info("eventsd listening for probes and metrics", "healthz", base+"/healthz", "metrics", base+"/metrics", "version", versionString())
 	}
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)
+	return nil
+}
 
-	var runErr error
-	select {
-	case <-ctx.Done():
-		log.Info("stopping: finishing running jobs", "timeout", cfg.ShutdownTimeout)
-	case runErr = <-failed:
-		log.Error("stopping after a failure", "err", runErr)
-	}
-	if srv != nil {
+// serveHTTP serves srv on ln until ctx ends, then closes the SSE streams
+// (Shutdown waits for requests but does not cancel them) and shuts down,
+// letting requests in flight finish for up to 10 s.
+func serveHTTP(srv *http.Server, ln net.Listener, closeStreams func()) func(context.Context) error {
+	return func(ctx context.Context) error {
+		served := make(chan error, 1)
+		go func() { served <- srv.Serve(ln) }()
+		select {
+		case err := <-served:
+			return err // never ErrServerClosed: only Shutdown causes that
+		case <-ctx.Done():
+		}
+		closeStreams()
 		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		stopStreams()
+		defer cancel()
 		if err := srv.Shutdown(shutCtx); err != nil {
 			srv.Close()
 		}
-		cancel()
+		<-served
+		return nil
 	}
-	for _, stop := range stops {
-		stop()
+}
+
+// closeOnStop is a part that holds a resource open until it is stopped.
+func closeOnStop(close func() error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		<-ctx.Done()
+		return close()
 	}
-	wg.Wait()
-	log.Info("eventsd stopped")
-	return runErr
 }
 
 // workerShutdown maps SHUTDOWN_TIMEOUT to the worker's: 0 means hand
@@ -249,37 +265,55 @@ func logSchedules(ctx context.Context, log *slog.Logger, sched *schedule.Schedul
 	}
 }
 
-// connect opens Redis and the event store the settings name: for dev
-// without REDIS_URL, an in-process Redis.
-func connect(ctx context.Context, cfg config.Config, dev bool, log *slog.Logger, closers *[]func()) (redis.UniversalClient, string, events.Store, error) {
+// startDevRedis starts the Redis dev runs without REDIS_URL, as DEV_REDIS
+// says, with the queue's state in DATA_DIR/redis, and returns its address.
+func startDevRedis(ctx context.Context, r *runner, cfg config.Config, log *slog.Logger) (string, error) {
+	dir := filepath.Join(cfg.DataDir, "redis")
+	path, lookErr := devredis.LookPath()
+	switch {
+	case cfg.DevRedis == config.DevRedisServer && lookErr != nil:
+		return "", fmt.Errorf("DEV_REDIS=redis-server: %w; install Redis or set DEV_REDIS=embedded", lookErr)
+	case cfg.DevRedis == config.DevRedisEmbedded || lookErr != nil:
+		m, err := devredis.StartMemory(ctx, dir, log)
+		if err != nil {
+			return "", err
+		}
+		r.Go(ctx, "embedded redis", m.Run)
+		log.Info("dev: queue state in an embedded Redis, saved every second", "file", m.File(), "redis_addr", m.Addr())
+		return m.Addr(), nil
+	}
+	s, err := devredis.StartServer(ctx, path, dir, log)
+	if err != nil {
+		return "", err
+	}
+	r.Go(ctx, "redis-server", s.Run)
+	log.Info("dev: queue state in redis-server, append-only file fsynced every second", "dir", dir, "redis_server", path, "redis_addr", s.Addr())
+	return s.Addr(), nil
+}
+
+// connectRedis connects to the Redis the settings name, or for dev
+// without REDIS_URL, starts one. The connection and any
+// server it started are parts of r.
+func connectRedis(ctx context.Context, r *runner, cfg config.Config, log *slog.Logger) (redis.UniversalClient, error) {
 	var rdb redis.UniversalClient
 	if cfg.InProcessRedis() {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return nil, "", nil, fmt.Errorf("start the in-process Redis server: %w", err)
+		addr, err := startDevRedis(ctx, r, cfg, log)
+		if err != nil {
+			return nil, err
 		}
-		*closers = append(*closers, mr.Close)
-		rdb = redis.NewClient(&redis.Options{Addr: mr.Addr()})
-		log.Warn("dev mode: queue state (jobs, retries, schedules) lives in memory and is lost when eventsd stops; set REDIS_URL to keep it in a Redis server",
-			"events_store", cfg.EventsStore)
+		rdb = redis.NewClient(&redis.Options{Addr: addr})
 	} else {
 		opts, err := cfg.RedisOptions()
 		if err != nil {
-			return nil, "", nil, err
+			return nil, err
 		}
 		rdb = redis.NewUniversalClient(opts)
 	}
-	*closers = append(*closers, func() { rdb.Close() })
+	r.Go(ctx, "redis client", closeOnStop(rdb.Close))
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return nil, "", nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
+		return nil, fmt.Errorf("redis: %w (check REDIS_URL or REDIS_HOST/REDIS_PORT)", err)
 	}
-
-	st, err := openStore(ctx, cfg, dev)
-	if err != nil {
-		return nil, "", nil, err
-	}
-	*closers = append(*closers, func() { st.Close() })
-	return rdb, cfg.EventsStore, st, nil
+	return rdb, nil
 }
 
 // openStore opens the event store cfg.EventsStore names. Errors name the

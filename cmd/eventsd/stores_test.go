@@ -99,8 +99,8 @@ func TestDevWithRedisURL(t *testing.T) {
 	p := start(t, "dev-redis", "dev", map[string]string{
 		"REDIS_URL": r.URL, "QUEUE_PREFIX": r.Prefix, "CRON_ENABLED": "false", "DATA_DIR": t.TempDir(),
 	})
-	if log := p.log.String(); strings.Contains(log, "in memory") {
-		t.Errorf("dev with REDIS_URL warns that queue state lives in memory; log:\n%s", log)
+	if log := p.log.String(); strings.Contains(log, "dev: queue state in") {
+		t.Errorf("dev with REDIS_URL starts a Redis of its own; log:\n%s", log)
 	}
 	waitJobsDone(t, p, p.generate(10), 60*time.Second)
 	keys, err := r.Client.Keys(context.Background(), r.Prefix+"*").Result()

@@ -133,6 +133,12 @@ type Config struct {
 	// as compact JSON; larger data is a 422. Default
 	// events.DefaultMaxDataBytes (64 KiB).
 	MaxEventDataBytes int
+	// OperationsOnly serves only /healthz, /readyz and /metrics, for a
+	// process without the api role (a worker or a scheduler), so that every
+	// process can be probed and scraped; every other path is a 404 problem,
+	// and the store, jobs and producer are used only by the readiness
+	// checks given in Checks.
+	OperationsOnly bool
 	// Timeout bounds each request's calls to the store and the queue; past it
 	// the request is a 503. The SSE stream is exempt. Default 10 s.
 	Timeout time.Duration

@@ -76,14 +76,17 @@ func (a *API) authorize(next http.Handler) http.Handler {
 		case !ok:
 			a.fail(w, r, unauthorized("", `this endpoint needs the header "Authorization: Bearer <token>"`))
 		case need == accessMetrics && metrics.matches(sum):
+			infoOf(r.Context()).credential = "METRICS_TOKEN"
 			next.ServeHTTP(w, r)
 		case need == accessMetrics:
 			a.fail(w, r, unauthorized("invalid_token", "the bearer token is not valid for /metrics"))
 		case write.matches(sum):
+			infoOf(r.Context()).credential = "API_TOKEN"
 			next.ServeHTTP(w, r)
 		case !read.matches(sum):
 			a.fail(w, r, unauthorized("invalid_token", "the bearer token is not valid"))
 		case r.Method == http.MethodGet || r.Method == http.MethodHead:
+			infoOf(r.Context()).credential = "API_READ_TOKEN"
 			next.ServeHTTP(w, r)
 		default:
 			err := wordf(errForbidden, "this token allows only reads (GET and HEAD); %s needs the read-write token", r.Method)

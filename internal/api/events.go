@@ -238,11 +238,12 @@ var deleteEventOp = huma.Operation{
 func (a *API) deleteEvent(ctx context.Context, in *eventIDInput) (*struct{}, error) {
 	e, err := a.store.Get(ctx, in.ID)
 	if err != nil {
-		return nil, err
+		return nil, a.audit(ctx, "delete-event", err, "event_id", in.ID)
 	}
 	if err := a.store.Delete(ctx, in.ID); err != nil {
-		return nil, err
+		return nil, a.audit(ctx, "delete-event", err, "event_id", in.ID)
 	}
+	a.audit(ctx, "delete-event", nil, "event_id", in.ID)
 	// The event's minute, if it has closed, counted it: count it again.
 	if err := a.roller.Touched(ctx, []events.Event{e}); err != nil {
 		a.log.WarnContext(ctx, "event deleted, its minute not recounted", "event_id", e.ID, "err", err)

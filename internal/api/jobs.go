@@ -251,7 +251,7 @@ var removeJobOp = huma.Operation{
 }
 
 func (a *API) removeJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first")
+	return nil, a.audit(ctx, "remove", jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first"), "job_id", in.ID)
 }
 
 var retryJobOp = huma.Operation{
@@ -264,7 +264,7 @@ var retryJobOp = huma.Operation{
 }
 
 func (a *API) retryJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried")
+	return nil, a.audit(ctx, "retry", jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried"), "job_id", in.ID)
 }
 
 var promoteJobOp = huma.Operation{
@@ -277,7 +277,7 @@ var promoteJobOp = huma.Operation{
 }
 
 func (a *API) promoteJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted")
+	return nil, a.audit(ctx, "promote", jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted"), "job_id", in.ID)
 }
 
 var cancelJobOp = huma.Operation{
@@ -292,7 +292,7 @@ var cancelJobOp = huma.Operation{
 }
 
 func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished")
+	return nil, a.audit(ctx, "cancel", jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished"), "job_id", in.ID)
 }
 
 // jobError words the errors of an operation on job id; why says why the
@@ -324,7 +324,7 @@ type retryFailedOutput struct{ Body retriedJobs }
 
 func (a *API) retryFailed(ctx context.Context, _ *struct{}) (*retryFailedOutput, error) {
 	n, err := a.jobs.RetryAll(ctx)
-	if err != nil {
+	if err := a.audit(ctx, "retry-failed", err, "retried", n); err != nil {
 		return nil, err
 	}
 	out := &retryFailedOutput{}
@@ -343,7 +343,7 @@ var pauseQueueOp = huma.Operation{
 }
 
 func (a *API) pauseQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.jobs.Pause(ctx)
+	return nil, a.audit(ctx, "pause", a.jobs.Pause(ctx))
 }
 
 var resumeQueueOp = huma.Operation{
@@ -354,5 +354,5 @@ var resumeQueueOp = huma.Operation{
 }
 
 func (a *API) resumeQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.jobs.Resume(ctx)
+	return nil, a.audit(ctx, "resume", a.jobs.Resume(ctx))
 }

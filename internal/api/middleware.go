@@ -27,6 +27,12 @@ type requestInfo struct {
 	// stream is set by an SSE stream once it starts: its life is not an
 	// answer time, and has metrics of its own.
 	stream bool
+	// credential is the kind of token the request was let in with, for
+	// the log of management actions: "API_TOKEN", "API_READ_TOKEN" or
+	// "METRICS_TOKEN"; "" when none was needed.
+	credential string
+	// remoteAddr is the peer's address (a proxy's, behind one).
+	remoteAddr string
 }
 
 type requestInfoKey struct{}
@@ -35,7 +41,7 @@ type requestInfoKey struct{}
 // requestInfo it adds.
 func withRequestInfo(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		info := &requestInfo{w: &statusWriter{ResponseWriter: w}}
+		info := &requestInfo{w: &statusWriter{ResponseWriter: w}, remoteAddr: r.RemoteAddr}
 		next.ServeHTTP(info.w, r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))
 	})
 }

@@ -36,6 +36,11 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 			a.fail(w, r, wordf(errMethod, "method %s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, allow))
 			return
 		}
+		if a.cfg.OperationsOnly {
+			a.fail(w, r, wordf(errNoRoute, "no endpoint at %s: this process serves only /healthz, /readyz and /metrics "+
+				"(the API is served by processes with the api role)", r.URL.Path))
+			return
+		}
 		a.fail(w, r, wordf(errNoRoute, "no endpoint at %s; the API is documented at /api/docs", r.URL.Path))
 		return
 	}

@@ -20,6 +20,14 @@ import (
 // routes registers every endpoint. The operations' documentation sits with
 // their handlers, one file per resource.
 func (a *API) routes() {
+	// For orchestrators and Prometheus, in every process.
+	handle(a, "GET /healthz", livenessOp, a.liveness)
+	handle(a, "GET /readyz", readinessOp, a.readiness)
+	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.cfg.Gatherer, promhttp.HandlerOpts{}))
+	if a.cfg.OperationsOnly {
+		return
+	}
+
 	// The seed's events endpoints.
 	handle(a, "GET /api/events/health", a.eventsHealthOp(), a.eventsHealth)
 	handle(a, "GET /api/events/stats", statsOp, a.stats)
@@ -54,11 +62,6 @@ func (a *API) routes() {
 	handle(a, "POST /api/webhooks/{id}/test", testWebhookOp, a.testWebhook)
 	handle(a, "GET /api/webhooks/{id}/deliveries", listDeliveriesOp, a.listDeliveries)
 	handle(a, "POST /api/webhooks/{id}/deliveries/{deliveryId}/retry", retryDeliveryOp, a.retryDelivery)
-
-	// For orchestrators and Prometheus.
-	handle(a, "GET /healthz", livenessOp, a.liveness)
-	handle(a, "GET /readyz", readinessOp, a.readiness)
-	a.mux.Handle("GET /metrics", promhttp.HandlerFor(a.cfg.Gatherer, promhttp.HandlerOpts{}))
 
 	// Swagger UI; the document itself is huma's, at /api/openapi.json and .yaml.
 	a.mux.HandleFunc("GET /api/docs", a.docsPage)
@@ -178,6 +181,9 @@ const bearerScheme = "bearer"
 func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	hc := huma.DefaultConfig("eventsd", cfg.Version)
 	hc.OpenAPIPath = "/api/openapi"
+	if cfg.OperationsOnly {
+		hc.OpenAPIPath = "" // no API, so no document of it
+	}
 	hc.DocsPath = ""
 	hc.SchemasPath = ""
 	hc.CreateHooks = nil
@@ -201,9 +207,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	}
 	// Relative: the API is wherever this document was fetched from.
 	hc.Servers = []*huma.Server{{URL: "/", Description: "This eventsd server."}}
-	// The project has chosen no license; this says what that means until it
-	// does (an SPDX LicenseRef, as the document needs an identifier or a URL).
-	hc.Info.License = &huma.License{Name: "No license granted: all rights reserved", Identifier: "LicenseRef-all-rights-reserved"}
+	hc.Info.License = &huma.License{Name: "Apache-2.0", Identifier: "Apache-2.0"}
 	hc.Tags = []*huma.Tag{
 		{Name: "events", Description: "The seed's events: stored records of things that happened, most written by mock-data jobs."},
 		{Name: "jobs", Description: "Jobs of the queue " + queueName + ": follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},

@@ -39,7 +39,7 @@ const (
 	// Serve runs against a Redis server and keeps events in MongoDB unless
 	// EVENTS_STORE says otherwise.
 	Serve Command = "serve"
-	// Dev runs an in-process Redis unless REDIS_URL names a server, and keeps
+	// Dev runs a Redis of its own unless REDIS_URL names a server, and keeps
 	// events in SQLite unless EVENTS_STORE says otherwise.
 	Dev Command = "dev"
 )
@@ -49,6 +49,13 @@ const (
 	StoreMongoDB  = "mongodb"
 	StorePostgres = "postgres"
 	StoreSQLite   = "sqlite"
+)
+
+// The values of DEV_REDIS.
+const (
+	DevRedisAuto     = "auto"
+	DevRedisServer   = "redis-server"
+	DevRedisEmbedded = "embedded"
 )
 
 // defaultStore is each command's EVENTS_STORE when it is not set.
@@ -84,6 +91,12 @@ type Config struct {
 	// RedisSentinelMaster, from REDIS_SENTINEL_MASTER, default empty, is the
 	// master name to ask the Sentinels at RedisAddrs for.
 	RedisSentinelMaster string
+	// DevRedis, from DEV_REDIS, default auto, is the Redis that dev runs
+	// when REDIS_URL is empty, with the queue's state kept in DataDir/redis:
+	// DevRedisServer (redis-server as a child process), DevRedisEmbedded (an
+	// in-process server saved to a file), or DevRedisAuto (redis-server when
+	// it is on PATH, else embedded).
+	DevRedis string
 
 	// EventsStore, from EVENTS_STORE, default empty, which means mongodb for
 	// serve and sqlite for dev, is where events are kept: StoreMongoDB,

@@ -30,6 +30,7 @@ func TestDefaults(t *testing.T) {
 		Command:           Serve,
 		RedisHost:         "localhost",
 		RedisPort:         6379,
+		DevRedis:          "auto",
 		EventsStore:       "mongodb",
 		MongoDBURI:        "mongodb://localhost:27017/events",
 		DataDir:           "./data",

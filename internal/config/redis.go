@@ -30,7 +30,7 @@ func (c Config) RedisOptions() (*redis.UniversalOptions, error) {
 		}
 		opt, err := parseRedisURL(c.RedisURL)
 		if err != nil {
-			return nil, fmt.Errorf("REDIS_URL=%s: %w", redactURL(c.RedisURL), err)
+			return nil, fmt.Errorf("REDIS_URL=%s: %w", Redact(c.RedisURL), err)
 		}
 		if opt.Password == "" {
 			opt.Password = c.RedisPassword

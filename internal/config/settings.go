@@ -42,7 +42,7 @@ func (s setting) show(v string) string {
 	case v == "" || strings.ContainsAny(v, " \t\""):
 		return strconv.Quote(v)
 	}
-	return redactURL(v)
+	return Redact(v)
 }
 
 // settings lists every setting, in the order Usage prints them. Each default
@@ -73,6 +73,10 @@ func settings() []setting {
 			parse: func(c *Config, v string) error { return addrs(&c.RedisAddrs, v) }},
 		{env: "REDIS_SENTINEL_MASTER", usage: "Sentinel master name; with REDIS_ADDRS, connect through Sentinel",
 			parse: func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
+		{env: "DEV_REDIS", def: DevRedisAuto, usage: "the Redis eventsd dev runs without REDIS_URL, keeping the queue in DATA_DIR/redis: redis-server (a child process), embedded (in-process, saved every second) or auto (redis-server when on PATH)",
+			parse: func(c *Config, v string) error {
+				return oneOf(&c.DevRedis, v, DevRedisAuto, DevRedisServer, DevRedisEmbedded)
+			}},
 
 		{env: "EVENTS_STORE", shownDef: "mongodb (serve), sqlite (dev)", usage: "where events are kept: mongodb, postgres or sqlite",
 			parse: func(c *Config, v string) error {
@@ -85,7 +89,7 @@ func settings() []setting {
 			parse: func(c *Config, v string) error { return mongoURI(&c.MongoDBURI, v) }},
 		{env: "DATABASE_URL", usage: "PostgreSQL URL, postgres://user:password@host:5432/db (EVENTS_STORE=postgres)",
 			parse: func(c *Config, v string) error { return postgresURL(&c.DatabaseURL, v) }},
-		{env: "DATA_DIR", def: "./data", usage: "directory of the SQLite event store, events.db (EVENTS_STORE=sqlite)",
+		{env: "DATA_DIR", def: "./data", usage: "directory of the SQLite event store, events.db (EVENTS_STORE=sqlite), and of the queue of eventsd dev (redis/)",
 			parse: func(c *Config, v string) error { return nonEmpty(&c.DataDir, v) }},
 		{env: "EVENT_DATA_MAX_BYTES", def: strconv.Itoa(events.DefaultMaxDataBytes), usage: "largest event data the API takes, in bytes of compact JSON (at most 1048576)",
 			parse: func(c *Config, v string) error { return intIn(&c.EventDataMaxBytes, v, 2, 1<<20) }},
@@ -442,22 +446,4 @@ func parseRedisURL(v string) (*redis.Options, error) {
 		return nil, fmt.Errorf("not a Redis URL: %s", strings.TrimPrefix(err.Error(), "redis: "))
 	}
 	return opt, nil
-}
-
-// redactURL hides the password in a URL such as redis://user:pass@host. It
-// leaves other strings as they are.
-func redactURL(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
-	if !ok {
-		return v
-	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return v
-	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return v
-	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
 }

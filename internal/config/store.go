@@ -51,7 +51,7 @@ func (c *Config) checkDevRedis(given map[string]string) error {
 			continue
 		}
 		if c.RedisURL == "" {
-			return fmt.Errorf("%s is set without REDIS_URL, and eventsd dev runs its own in-process Redis unless REDIS_URL names a server: "+
+			return fmt.Errorf("%s is set without REDIS_URL, and eventsd dev runs its own Redis unless REDIS_URL names a server: "+
 				"set REDIS_URL (e.g. redis://localhost:6379/0), or unset %s", name, name)
 		}
 		return fmt.Errorf("%s is set with REDIS_URL, and eventsd dev connects only to the one server REDIS_URL names: unset %s, or use eventsd serve", name, name)

@@ -65,7 +65,7 @@ func TestBadCombinations(t *testing.T) {
 			"DATABASE_URL=mysql://u:xxxxx@db/events: must start with postgres:// or postgresql://"},
 		{"data limit", Serve, nil, map[string]string{"EVENT_DATA_MAX_BYTES": "2MiB"}, "EVENT_DATA_MAX_BYTES=2MiB: must be 2..1048576"},
 		{"dev with REDIS_HOST", Dev, nil, map[string]string{"REDIS_HOST": "cache"},
-			"REDIS_HOST is set without REDIS_URL, and eventsd dev runs its own in-process Redis unless REDIS_URL names a server: set REDIS_URL (e.g. redis://localhost:6379/0), or unset REDIS_HOST"},
+			"REDIS_HOST is set without REDIS_URL, and eventsd dev runs its own Redis unless REDIS_URL names a server: set REDIS_URL (e.g. redis://localhost:6379/0), or unset REDIS_HOST"},
 		{"dev with REDIS_ADDRS and REDIS_URL", Dev, nil, map[string]string{"REDIS_URL": "redis://a:6379", "REDIS_ADDRS": "b:7000"},
 			"REDIS_URL is set with REDIS_ADDRS or REDIS_SENTINEL_MASTER: set REDIS_URL for one server, or the others for Sentinel or Cluster"},
 		{"dev with REDIS_DB and REDIS_URL", Dev, []string{"--redis-db=3"}, map[string]string{"REDIS_URL": "redis://a:6379/1"},
