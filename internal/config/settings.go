@@ -295,9 +295,9 @@ func origins(dst *[]string, v string) error {
 		case strings.Contains(o, "*"):
 			return errors.New("list each origin; wildcards are not supported")
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			return fmt.Errorf("%q is not an origin like https://app.example.com", o)
+			return fmt.Errorf("%q is not an origin like https://app.example.com", redactURL(o))
 		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-			return fmt.Errorf("%q: an origin is scheme://host[:port], with no path", o)
+			return fmt.Errorf("%q: an origin is scheme://host[:port], with no path", redactURL(o))
 		}
 		if !slices.Contains(out, o) {
 			out = append(out, o)
@@ -316,10 +316,10 @@ func addrs(dst *[]string, v string) error {
 		}
 		host, port, err := net.SplitHostPort(a)
 		if err != nil || host == "" {
-			return fmt.Errorf("%q is not host:port", a)
+			return fmt.Errorf("%q is not host:port", redactURL(a))
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q: port must be 1..65535", a)
+			return fmt.Errorf("%q: port must be 1..65535", redactURL(a))
 		}
 		out = append(out, a)
 	}
@@ -385,20 +385,46 @@ func parseRedisURL(v string) (*redis.Options, error) {
 	return opt, nil
 }
 
-// redactURL hides the password in a URL such as redis://user:pass@host. It
-// leaves other strings as they are.
+// redactURL hides the password in a URL such as redis://user:pass@host, or
+// //user:pass@host without a scheme. It leaves other strings as they are.
 func redactURL(v string) string {
-	scheme, rest, ok := strings.Cut(v, "://")
+	pw, at, ok := urlPassword(v)
 	if !ok {
 		return v
 	}
-	at := strings.LastIndex(rest, "@")
-	if at < 0 {
-		return v
+	return v[:at-len(pw)] + "xxxxx" + v[at:]
+}
+
+// urlPassword returns the password in v read as a URL, and the index of the
+// '@' that ends it.
+func urlPassword(v string) (pw string, at int, ok bool) {
+	i := strings.Index(v, "//")
+	if i < 0 {
+		return "", 0, false
 	}
-	user, _, hasPass := strings.Cut(rest[:at], ":")
-	if !hasPass {
-		return v
+	rest := v[i+2:]
+	end := strings.LastIndex(rest, "@")
+	if end < 0 {
+		return "", 0, false
 	}
-	return scheme + "://" + user + ":xxxxx" + rest[at:]
+	_, pw, ok = strings.Cut(rest[:end], ":")
+	return pw, i + 2 + end, ok
+}
+
+// redactError is a setting's error with the password of the value it names
+// hidden wherever the message quotes the value.
+type redactError struct {
+	msg string
+	err error
+}
+
+func (e redactError) Error() string { return e.msg }
+func (e redactError) Unwrap() error { return e.err }
+
+// redactErr hides v's password, if v has one, in err's message.
+func redactErr(err error, v string) error {
+	if pw, _, ok := urlPassword(v); ok && pw != "" && strings.Contains(err.Error(), pw) {
+		return redactError{msg: strings.ReplaceAll(err.Error(), pw, "xxxxx"), err: err}
+	}
+	return err
 }
