@@ -19,6 +19,7 @@ import (
 	"github.com/eventsd/eventsd/internal/config"
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/metrics"
+	evstore "github.com/eventsd/eventsd/internal/store"
 	"github.com/eventsd/eventsd/internal/store/mongo"
 	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
@@ -72,6 +73,13 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		return func() { cancel(); <-done }
 	}
 	var stops []func() // in shutdown order
+
+	// Every user of the store goes through the guard, so that while the
+	// store is down requests fail at once with a 503 instead of each
+	// waiting out the driver. It stops last, after every user.
+	guard := evstore.NewGuard(store, evstore.GuardConfig{Logger: log})
+	store = guard
+	stopGuard := background("store guard", guard.Run)
 
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
@@ -162,6 +170,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		stopWorker := background("worker", w.Run)
 		stops = append(stops, stopWorker, stopBatcher)
 	}
+	stops = append(stops, stopGuard)
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)
 

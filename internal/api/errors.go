@@ -63,6 +63,7 @@ var statuses = []struct {
 	{queue.ErrInvalid, http.StatusUnprocessableEntity},
 	{errTooManyStreams, http.StatusTooManyRequests},
 	{errUnavailable, http.StatusServiceUnavailable},
+	{events.ErrUnavailable, http.StatusServiceUnavailable},
 	{queue.ErrStreamClosed, http.StatusServiceUnavailable},
 	{errInternal, http.StatusInternalServerError},
 }
