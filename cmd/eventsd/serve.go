@@ -80,6 +80,10 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	guard := evstore.NewGuard(store, evstore.GuardConfig{Logger: log})
 	store = guard
 	stopGuard := background("store guard", guard.Run)
+	// One event writer batches the writes of concurrent jobs and of
+	// concurrent POST /api/events alike. It stops after both.
+	batcher := events.NewBatcher(store, 0)
+	stopBatcher := background("event writer", batcher.Run)
 
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
@@ -134,6 +138,7 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			Gatherer:          reg,
 			Logger:            log,
 			Version:           versionString(),
+			Writer:            batcher,
 		})
 		srv = &http.Server{
 			Handler:           a,
@@ -157,7 +162,6 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 		stops = append(stops, background("scheduler", sched.Run))
 	}
 	if cfg.HasRole(config.RoleWorker) {
-		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
 		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
@@ -166,11 +170,10 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
-		stopBatcher := background("event writer", batcher.Run)
 		stopWorker := background("worker", w.Run)
-		stops = append(stops, stopWorker, stopBatcher)
+		stops = append(stops, stopWorker)
 	}
-	stops = append(stops, stopGuard)
+	stops = append(stops, stopBatcher, stopGuard)
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
 		"concurrency", cfg.WorkerConcurrency, "store", storeName)
 
