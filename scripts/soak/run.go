@@ -188,8 +188,8 @@ type soak struct {
 	rdb    *redis.Client
 	client *http.Client
 
-	jobsAdded, addErrors            atomic.Int64
-	httpDone, httpErrors            atomic.Int64
+	jobsAdded, addErrors             atomic.Int64
+	httpDone, httpErrors             atomic.Int64
 	sseEvents, sseErrors, sseResumes atomic.Int64
 
 	idsMu sync.Mutex
