@@ -84,7 +84,10 @@ func runCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s := &soak{base: strings.TrimSuffix(*base, "/"), q: q, rdb: rdb,
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}}
+		// A fixed pool of connections, as a proxy in front of eventsd would
+		// keep: the server's open fds then measure the server, not how
+		// bursty the load generator was.
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 64, MaxIdleConnsPerHost: 64}}}
 
 	f, err := os.Create(filepath.Join(*out, "samples.csv"))
 	if err != nil {
