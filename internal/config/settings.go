@@ -421,10 +421,22 @@ type redactError struct {
 func (e redactError) Error() string { return e.msg }
 func (e redactError) Unwrap() error { return e.err }
 
-// redactErr hides v's password, if v has one, in err's message.
+// redactErr hides v's password, if v has one, in err's message: wherever
+// the message quotes it as part of a URL (":<password>@"), as written or
+// escaped by %q. The password alone is not replaced, since it may be a
+// word of the message, such as part of the setting's name.
 func redactErr(err error, v string) error {
-	if pw, _, ok := urlPassword(v); ok && pw != "" && strings.Contains(err.Error(), pw) {
-		return redactError{msg: strings.ReplaceAll(err.Error(), pw, "xxxxx"), err: err}
+	pw, _, ok := urlPassword(v)
+	if !ok || pw == "" {
+		return err
 	}
-	return err
+	msg := err.Error()
+	quoted := strconv.Quote(":" + pw + "@")
+	for _, s := range []string{":" + pw + "@", quoted[1 : len(quoted)-1]} {
+		msg = strings.ReplaceAll(msg, s, ":xxxxx@")
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return redactError{msg: msg, err: err}
 }
