@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -433,7 +434,13 @@ func redactErr(err error, v string) error {
 	msg := err.Error()
 	quoted := strconv.Quote(":" + pw + "@")
 	for _, s := range []string{":" + pw + "@", quoted[1 : len(quoted)-1]} {
-		msg = strings.ReplaceAll(msg, s, ":xxxxx@")
+		// In any case: some settings quote their value lowercased. A
+		// password that is not UTF-8 cannot be a pattern; it is matched as is.
+		if re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(s)); err == nil {
+			msg = re.ReplaceAllLiteralString(msg, ":xxxxx@")
+		} else {
+			msg = strings.ReplaceAll(msg, s, ":xxxxx@")
+		}
 	}
 	if msg == err.Error() {
 		return err
