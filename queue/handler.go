@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -28,7 +30,8 @@ type HandlerFunc func(ctx context.Context, job *Job) (any, error)
 func (f HandlerFunc) ProcessJob(ctx context.Context, job *Job) (any, error) { return f(ctx, job) }
 
 // Mux routes jobs to handlers by job name. A job whose name has no handler
-// fails without retry.
+// fails at once, without retry, with an error that names the job names the
+// Mux knows.
 type Mux struct {
 	mu sync.RWMutex
 	m  map[string]Handler
@@ -62,7 +65,23 @@ func (m *Mux) ProcessJob(ctx context.Context, job *Job) (any, error) {
 	h, ok := m.m[job.Name]
 	m.mu.RUnlock()
 	if !ok {
-		return nil, SkipRetry(fmt.Errorf("no handler for job name %q", job.Name))
+		return nil, SkipRetry(fmt.Errorf("unknown job name %q: this worker runs only %s; the job fails without retry",
+			job.Name, m.names()))
 	}
 	return h.ProcessJob(ctx, job)
+}
+
+// names lists the registered job names, sorted and quoted.
+func (m *Mux) names() string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	names := make([]string, 0, len(m.m))
+	for name := range m.m {
+		names = append(names, fmt.Sprintf("%q", name))
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return "no jobs (no handler is registered)"
+	}
+	return strings.Join(names, ", ")
 }

@@ -378,7 +378,7 @@ func muxUnknownName(t *testing.T, b *bundle) {
 	u := mustAdd(t, b.q, "unknown", nil, JobOptions{})
 	w.awaitJob(t, u.ID, EventFailed)
 	w.awaitCount(t, EventCompleted, 1)
-	if j := mustState(t, b.q, u.ID, StateFailed); j.Failures != 1 || j.Error != `no handler for job name "unknown"` {
+	if j := mustState(t, b.q, u.ID, StateFailed); j.Failures != 1 || j.Error != `unknown job name "unknown": this worker runs only "known"; the job fails without retry` {
 		t.Fatalf("unknown-name job = %+v", j)
 	}
 }

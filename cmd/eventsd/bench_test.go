@@ -125,7 +125,7 @@ func TestBenchHTTP(t *testing.T) {
 	}
 	t.Cleanup(func() { cleanup() })
 	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
-	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q), api.Config{Token: "t0ken"}))
+	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q, events.ProducerConfig{}), api.Config{Token: "t0ken"}))
 	t.Cleanup(srv.Close)
 
 	m := benchJSON(t, map[string]string{"API_TOKEN": "t0ken"},

@@ -21,6 +21,7 @@ import (
 
 	"github.com/eventsd/eventsd/internal/faultproxy"
 	"github.com/eventsd/eventsd/internal/ferrettest"
+	"github.com/eventsd/eventsd/internal/pgtest"
 	"github.com/eventsd/eventsd/internal/redistest"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/redis/go-redis/v9"
@@ -158,11 +159,19 @@ func newChaos(t *testing.T, redisArgs ...string) *chaos {
 	c := &chaos{t: t, jobs: chaosJobs(t), redis: srv, direct: direct, proxy: px, rng: rand.New(rand.NewPCG(seed, 1))}
 	c.env = map[string]string{
 		"REDIS_URL":          "redis://" + px.Addr() + "/0",
-		"MONGODB_URI":        ferrettest.URI(t),
 		"CRON_ENABLED":       "false",
 		"JOB_LEASE":          "2s",
 		"WORKER_CONCURRENCY": "50",
 		"SHUTDOWN_TIMEOUT":   "5s",
+	}
+	// The event store: PostgreSQL when the tests have one (CI does), a
+	// production store for four processes; else MongoDB's protocol on an
+	// in-process FerretDB, whose reads scan and sort in memory and, past a
+	// few thousand events on a busy machine, time out.
+	if os.Getenv(pgtest.EnvURL) != "" {
+		c.env["EVENTS_STORE"], c.env["DATABASE_URL"] = "postgres", pgtest.URL(t)
+	} else {
+		c.env["EVENTS_STORE"], c.env["MONGODB_URI"] = "mongodb", ferrettest.URI(t)
 	}
 	c.api = start(t, "api", "serve", with(c.env, "ROLES", "api"))
 	for i := range 3 {

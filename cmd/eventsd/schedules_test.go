@@ -33,13 +33,13 @@ func TestStartupSchedules(t *testing.T) {
 		want      map[string]string // schedule name: its spec, or off
 	}{
 		{"dev", "dev", nil,
-			map[string]string{"mock-data": mock, "monitor": monitor, "event-rate": rate, "cleanup": cleanup}},
+			map[string]string{"mock-data": mock, "monitor": monitor, "rollup": rate, "cleanup": cleanup}},
 		{"dev with mock data off", "dev", map[string]string{"CRON_MOCK_DATA": "off"},
-			map[string]string{"mock-data": "off", "monitor": monitor, "event-rate": rate, "cleanup": cleanup}},
+			map[string]string{"mock-data": "off", "monitor": monitor, "rollup": rate, "cleanup": cleanup}},
 		{"serve", "serve", nil,
-			map[string]string{"mock-data": "off", "monitor": monitor, "event-rate": rate, "cleanup": cleanup}},
+			map[string]string{"mock-data": "off", "monitor": monitor, "rollup": rate, "cleanup": cleanup}},
 		{"serve asked for mock data", "serve", map[string]string{"CRON_MOCK_DATA": mock, "CRON_CLEANUP": "OFF"},
-			map[string]string{"mock-data": mock, "monitor": monitor, "event-rate": rate, "cleanup": "off"}},
+			map[string]string{"mock-data": mock, "monitor": monitor, "rollup": rate, "cleanup": "off"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ import (
 	"github.com/eventsd/eventsd/internal/store/mongo"
 	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,12 +49,22 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	startCtx, cancel := context.WithTimeout(ctx, startTimeout)
 	defer cancel()
 
-	rdb, storeName, store, err := connect(startCtx, cfg, dev, log, &closers)
+	rdb, storeName, rawStore, err := connect(startCtx, cfg, dev, log, &closers)
 	if err != nil {
 		return err
 	}
 	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
-	producer := events.NewProducer(q)
+	producer := events.NewProducer(q, events.ProducerConfig{
+		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
+	})
+	// Webhooks: every event written through store fans out to the matching
+	// subscriptions (internal/webhooks explains how none is lost).
+	fanout := webhooks.NewFanout(rawStore, q, rdb, webhooks.FanoutConfig{
+		OutboxKey:   cfg.QueuePrefix + ":webhooks:outbox",
+		RetryDelays: cfg.WebhookRetryDelays,
+		Logger:      log,
+	})
+	var store events.Store = webhooks.Wrap(rawStore, fanout)
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -89,23 +100,15 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
 	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
-	for _, s := range []struct {
-		name, spec, setting string
-		fn                  schedule.Func
-	}{
-		{"mock-data", cfg.CronMockData, "CRON_MOCK_DATA", tasks.MockData},
-		{"monitor", cfg.CronMonitor, "CRON_MONITOR", tasks.Monitor},
-		{"event-rate", cfg.CronEventRate, "CRON_EVENT_RATE", tasks.EventRate},
-		{"cleanup", cfg.CronCleanup, "CRON_CLEANUP", tasks.Cleanup},
-	} {
-		if s.spec == "" { // switched off
-			if scheduling {
-				log.Info("schedule off", "schedule", s.name, "setting", s.setting)
-			}
-			continue
-		}
-		if err := sched.Add(s.name, s.spec, s.fn, schedule.Timeout(time.Minute)); err != nil {
-			return err
+	off, err := tasks.AddSchedules(sched, events.ScheduleSpecs{
+		MockData: cfg.CronMockData, Monitor: cfg.CronMonitor, Rollup: cfg.CronRollup, Cleanup: cfg.CronCleanup,
+	})
+	if err != nil {
+		return err
+	}
+	for _, s := range off {
+		if scheduling {
+			log.Info("schedule off", "schedule", s.Name, "setting", s.Setting)
 		}
 	}
 	if scheduling {
@@ -128,17 +131,19 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 				{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 				{Name: storeName, Ping: store.Ping},
 			},
-			Token:             cfg.APIToken,
-			ReadToken:         cfg.APIReadToken,
-			MetricsToken:      cfg.MetricsToken,
-			AllowedOrigins:    cfg.CORSAllowedOrigins,
-			MaxStreams:        cfg.SSEMaxStreams,
-			MaxEventDataBytes: cfg.EventDataMaxBytes,
-			Registerer:        reg,
-			Gatherer:          reg,
-			Logger:            log,
-			Version:           versionString(),
-			Writer:            batcher,
+			Token:                cfg.APIToken,
+			ReadToken:            cfg.APIReadToken,
+			MetricsToken:         cfg.MetricsToken,
+			AllowedOrigins:       cfg.CORSAllowedOrigins,
+			MaxStreams:           cfg.SSEMaxStreams,
+			MaxEventDataBytes:    cfg.EventDataMaxBytes,
+			Webhooks:             webhooks.NewSender(store, q),
+			WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
+			Registerer:           reg,
+			Gatherer:             reg,
+			Logger:               log,
+			Version:              versionString(),
+			Writer:               batcher,
 		})
 		srv = &http.Server{
 			Handler:           a,
@@ -163,7 +168,20 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 	}
 	if cfg.HasRole(config.RoleWorker) {
 		jm := metrics.NewJobs(reg)
-		w := queue.NewWorker(q, events.NewProcessor(batcher), queue.WorkerConfig{
+		roller := events.NewRoller(store, nil)
+		handlers := events.NewMux(map[string]queue.Handler{
+			events.JobName:       events.NewProcessor(batcher),
+			events.ImportJobName: events.NewImporter(store, roller.Touched),
+			events.RollupJobName: roller,
+			webhooks.JobName: webhooks.NewDeliverer(store, webhooks.DeliverConfig{
+				RetryDelays:  cfg.WebhookRetryDelays,
+				DisableAfter: cfg.WebhookDisableAfter,
+				AllowPrivate: cfg.WebhooksAllowPrivate,
+				Observe:      metrics.NewWebhooks(reg).Observe,
+				Logger:       log,
+			}),
+		})
+		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
 			LeaseTime:       cfg.JobLease,
 			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
@@ -171,7 +189,8 @@ func serve(ctx context.Context, cfg config.Config, dev bool, logOut io.Writer) e
 			Logger:          log,
 		})
 		stopWorker := background("worker", w.Run)
-		stops = append(stops, stopWorker)
+		stopSweep := background("webhook outbox sweep", fanout.Run)
+		stops = append(stops, stopWorker, stopSweep)
 	}
 	stops = append(stops, stopBatcher, stopGuard)
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,

@@ -50,11 +50,16 @@ type Jobs interface {
 
 var _ Jobs = (*queue.Queue)(nil)
 
-// Producer adds mock-data jobs, the seed's generate-mock.
+// Producer adds jobs: mock-data jobs (the seed's generate-mock) and
+// imports. *events.Producer satisfies it.
 type Producer interface {
 	// GenerateMock adds count jobs and returns their ids.
 	GenerateMock(ctx context.Context, count int) ([]string, error)
+	// Import adds an import-events job for items, checked already.
+	Import(ctx context.Context, items []events.ImportItem) (*queue.Job, error)
 }
+
+var _ Producer = (*events.Producer)(nil)
 
 // Schedules lists cron schedules.
 type Schedules interface {
@@ -120,6 +125,9 @@ type Config struct {
 	Version string
 	// MaxBodyBytes limits request bodies; larger ones are 413. Default 1 MiB.
 	MaxBodyBytes int64
+	// MaxImportBodyBytes limits the body of POST /api/events/batch, whose
+	// up to 10,000 events need more room. Default 16 MiB.
+	MaxImportBodyBytes int64
 	// MaxEventDataBytes limits the data of an event created through the API,
 	// as compact JSON; larger data is a 422. Default
 	// events.DefaultMaxDataBytes (64 KiB).
@@ -129,6 +137,12 @@ type Config struct {
 	Timeout time.Duration
 	// CheckTimeout bounds each health and readiness ping. Default 2 s.
 	CheckTimeout time.Duration
+	// Webhooks queues the deliveries clients ask for (a test event, a
+	// retry); nil makes those requests a 503.
+	Webhooks WebhookSender
+	// WebhooksAllowPrivate lets subscriptions name loopback, private and
+	// link-local addresses.
+	WebhooksAllowPrivate bool
 	// Heartbeat is how often the SSE stream sends a comment to keep proxies
 	// from closing an idle connection. Default 15 s.
 	Heartbeat time.Duration
@@ -146,6 +160,7 @@ type EventWriter interface {
 // API is eventsd's HTTP handler. Build it with New.
 type API struct {
 	store    events.Store
+	roller   *events.Roller
 	jobs     Jobs
 	producer Producer
 	cfg      Config
@@ -156,8 +171,9 @@ type API struct {
 	handler http.Handler
 	metrics *httpMetrics
 
-	// bodyRoutes are the patterns of operations that take a request body.
-	bodyRoutes map[string]bool
+	// bodyRoutes are the patterns of operations that take a request body,
+	// with each one's size limit.
+	bodyRoutes map[string]int64
 
 	// streams counts open SSE streams, for MaxStreams.
 	streams atomic.Int64
@@ -174,6 +190,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	cfg.Version = cmp.Or(cfg.Version, "dev")
 	cfg.MaxBodyBytes = cmp.Or(cfg.MaxBodyBytes, 1<<20)
+	cfg.MaxImportBodyBytes = cmp.Or(cfg.MaxImportBodyBytes, 16<<20)
 	cfg.MaxEventDataBytes = cmp.Or(cfg.MaxEventDataBytes, events.DefaultMaxDataBytes)
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.CheckTimeout = cmp.Or(cfg.CheckTimeout, 2*time.Second)
@@ -184,6 +201,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 
 	a := &API{
 		store:    store,
+		roller:   events.NewRoller(store, nil),
 		jobs:     jobs,
 		producer: producer,
 		cfg:      cfg,
@@ -192,7 +210,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 		metrics:  newHTTPMetrics(cfg.Registerer),
 		closing:  make(chan struct{}),
 
-		bodyRoutes: map[string]bool{},
+		bodyRoutes: map[string]int64{},
 	}
 	a.huma = newHumaAPI(a.mux, cfg, jobs.Name())
 	a.routes()

@@ -147,6 +147,8 @@ func (b *bundle) documented(t *testing.T, method, path string, status int) {
 		op = item.Post
 	case http.MethodDelete:
 		op = item.Delete
+	case http.MethodPatch:
+		op = item.Patch
 	}
 	if op == nil {
 		return

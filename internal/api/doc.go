@@ -28,7 +28,8 @@
 //   - Each operation documents every status the server can answer it with,
 //     the edge's shared ones included (handle and document in routes.go).
 //   - Request bodies are JSON (415 otherwise, even empty), at most
-//     Config.MaxBodyBytes (413), received within Config.BodyReadTimeout
+//     Config.MaxBodyBytes (413; POST /api/events/batch takes up to
+//     Config.MaxImportBodyBytes), received within Config.BodyReadTimeout
 //     (408), correctly framed (400); unknown fields and unknown query
 //     parameters are a 422.
 //   - When Config.Token or Config.ReadToken is set, every /api route but

@@ -15,6 +15,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"github.com/eventsd/eventsd/queue"
 )
 
@@ -50,17 +51,23 @@ var statuses = []struct {
 	{errForbidden, http.StatusForbidden},
 	{errNoRoute, http.StatusNotFound},
 	{events.ErrNotFound, http.StatusNotFound},
+	{events.ErrWebhookNotFound, http.StatusNotFound},
+	{errNoDelivery, http.StatusNotFound},
 	{queue.ErrNotFound, http.StatusNotFound},
 	{errMethod, http.StatusMethodNotAllowed},
 	{errBodyTimeout, http.StatusRequestTimeout},
 	{events.ErrDuplicateID, http.StatusConflict},
 	{queue.ErrWrongState, http.StatusConflict},
+	{webhooks.ErrDisabled, http.StatusConflict},
+	{webhooks.ErrNoEvent, http.StatusConflict},
 	{errTooLarge, http.StatusRequestEntityTooLarge},
 	{errMediaType, http.StatusUnsupportedMediaType},
 	{errInvalid, http.StatusUnprocessableEntity},
 	{events.ErrEmptyName, http.StatusUnprocessableEntity},
 	{events.ErrInvalidLimit, http.StatusUnprocessableEntity},
+	{events.ErrTooManyCounts, http.StatusUnprocessableEntity},
 	{queue.ErrInvalid, http.StatusUnprocessableEntity},
+	{webhooks.ErrUnsafeURL, http.StatusUnprocessableEntity},
 	{errTooManyStreams, http.StatusTooManyRequests},
 	{errUnavailable, http.StatusServiceUnavailable},
 	{events.ErrUnavailable, http.StatusServiceUnavailable},

@@ -240,7 +240,18 @@ var deleteEventOp = huma.Operation{
 }
 
 func (a *API) deleteEvent(ctx context.Context, in *eventIDInput) (*struct{}, error) {
-	return nil, a.store.Delete(ctx, in.ID)
+	e, err := a.store.Get(ctx, in.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.store.Delete(ctx, in.ID); err != nil {
+		return nil, err
+	}
+	// The event's minute, if it has closed, counted it: count it again.
+	if err := a.roller.Touched(ctx, []events.Event{e}); err != nil {
+		a.log.WarnContext(ctx, "event deleted, its minute not recounted", "event_id", e.ID, "err", err)
+	}
+	return nil, nil
 }
 
 // POST /api/events/generate-mock

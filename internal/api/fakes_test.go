@@ -4,6 +4,7 @@ import (
 	"context"
 	"iter"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 )
@@ -91,9 +92,14 @@ func callID(ctx context.Context, f func(context.Context, string) error, id strin
 	return f(ctx, id)
 }
 
-// fakeProducer is a Producer that calls GenerateMockFunc.
+// fakeProducer is a Producer that calls its Func fields.
 type fakeProducer struct {
 	GenerateMockFunc func(ctx context.Context, count int) ([]string, error)
+	ImportFunc       func(ctx context.Context, items []events.ImportItem) (*queue.Job, error)
+}
+
+func (f *fakeProducer) Import(ctx context.Context, items []events.ImportItem) (*queue.Job, error) {
+	return f.ImportFunc(ctx, items)
 }
 
 func (f *fakeProducer) GenerateMock(ctx context.Context, count int) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -19,7 +20,7 @@ type jobView struct {
 	Name  string `json:"name" example:"process-mock-data"`
 	State string `json:"state" enum:"waiting,paused,active,delayed,completed,failed"`
 	// Data is any so that JSON payloads show as JSON, not base64.
-	Data        any             `json:"data,omitempty" doc:"The job's payload: JSON when it is valid JSON, else a string."`
+	Data        any             `json:"data,omitempty" doc:"The job's payload: JSON when it is valid JSON, else a string; over 64 KiB, a string giving its size."`
 	Attempt     int             `json:"attempt" doc:"The attempt running now, or the last one (1-based; 0 before the first)."`
 	MaxAttempts int             `json:"maxAttempts" doc:"How many times the job may run: its retries plus one."`
 	Failures    int             `json:"failures" doc:"Attempts that failed; each used one retry."`
@@ -105,12 +106,20 @@ func viewJob(j *queue.Job) jobView {
 	return v
 }
 
+// maxShownJobData bounds the payload a job view shows: an import's can be
+// megabytes, which a client following the job's progress should not fetch
+// again and again.
+const maxShownJobData = 64 << 10
+
 // jobData shows a payload as JSON when it is JSON, else as a string; nil
-// when there is none.
+// when there is none, and a note of its size when it is over
+// maxShownJobData.
 func jobData(data []byte) any {
 	switch {
 	case len(data) == 0:
 		return nil
+	case len(data) > maxShownJobData:
+		return fmt.Sprintf("(%d bytes, not shown)", len(data))
 	case json.Valid(data):
 		return json.RawMessage(data)
 	default:
@@ -136,8 +145,8 @@ var getJobOp = huma.Operation{
 	OperationID: "getJob",
 	Summary:     "Get a job",
 	Description: "Returns a job's state, attempts, progress, result, error, timestamps and options. " +
-		"Completed jobs are removed by default, so a job that succeeded is a 404 once it finished; " +
-		"its event carries the job's id (jobId). The ids `events` and `retry-failed` name routes, " +
+		"Completed jobs are removed by default (KEEP_COMPLETED keeps them; a batch import is kept a day), so a " +
+		"job that succeeded is then a 404 once it finished; its event carries the job's id (jobId). The ids `events` and `retry-failed` name routes, " +
 		"not jobs: the API never gives a job either.",
 	Tags:   []string{"jobs"},
 	Errors: []int{http.StatusNotFound},

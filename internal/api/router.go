@@ -42,8 +42,8 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 	if _, route, ok := strings.Cut(pattern, " "); ok {
 		infoOf(r.Context()).route = route
 	}
-	if a.bodyRoutes[pattern] {
-		body, err := a.readBody(w, r)
+	if limit, ok := a.bodyRoutes[pattern]; ok {
+		body, err := a.readBody(w, r, limit)
 		if err != nil {
 			a.fail(w, r, err)
 			return
@@ -60,13 +60,13 @@ func (a *API) route(w http.ResponseWriter, r *http.Request) {
 
 // readBody reads the body of a request to an operation that takes one,
 // whole, before huma does, so that every way a body can be wrong is a 4xx
-// problem: another content type than JSON (415), a body over
-// Config.MaxBodyBytes (413), one not received within Config.BodyReadTimeout
+// problem: another content type than JSON (415), a body over limit
+// (Config.MaxBodyBytes, or the operation's own) (413), one not received within Config.BodyReadTimeout
 // (408), or one the client framed wrongly, such as a bad chunk size (400).
 // huma, reading from the connection itself, would answer the last with a
 // 500. Requiring application/json also keeps browsers from sending these
 // operations a body without a CORS preflight.
-func (a *API) readBody(w http.ResponseWriter, r *http.Request) (body []byte, err error) {
+func (a *API) readBody(w http.ResponseWriter, r *http.Request, limit int64) (body []byte, err error) {
 	defer func() {
 		if err != nil {
 			// The rest of a refused body is not worth reading: net/http
@@ -81,7 +81,6 @@ func (a *API) readBody(w http.ResponseWriter, r *http.Request) (body []byte, err
 			return nil, wordf(errMediaType, "%s, not %q", mediaTypeDetail, capText(ct, maxEchoedValue))
 		}
 	}
-	limit := a.cfg.MaxBodyBytes
 	if r.ContentLength > limit {
 		return nil, tooLarge(limit)
 	}

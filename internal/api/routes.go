@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/http"
@@ -22,9 +23,11 @@ func (a *API) routes() {
 	// The seed's events endpoints.
 	handle(a, "GET /api/events/health", a.eventsHealthOp(), a.eventsHealth)
 	handle(a, "GET /api/events/stats", statsOp, a.stats)
+	handle(a, "GET /api/events/counts", countsOp, a.countEvents)
 	handle(a, "GET /api/events", listEventsOp, a.listEvents)
 	handle(a, "POST /api/events", createEventOp, a.createEvent)
 	handle(a, "POST /api/events/generate-mock", generateMockOp, a.generateMock)
+	handle(a, "POST /api/events/batch", a.importEventsOp(), a.importEvents)
 	handle(a, "GET /api/events/{id}", getEventOp, a.getEvent)
 	handle(a, "DELETE /api/events/{id}", deleteEventOp, a.deleteEvent)
 
@@ -40,6 +43,17 @@ func (a *API) routes() {
 	handle(a, "POST /api/queue/pause", pauseQueueOp, a.pauseQueue)
 	handle(a, "POST /api/queue/resume", resumeQueueOp, a.resumeQueue)
 	handle(a, "GET /api/schedules", listSchedulesOp, a.listSchedules)
+
+	// Webhook subscriptions and their deliveries.
+	handle(a, "GET /api/webhooks", listWebhooksOp, a.listWebhooks)
+	handle(a, "POST /api/webhooks", createWebhookOp, a.createWebhook)
+	handle(a, "GET /api/webhooks/{id}", getWebhookOp, a.getWebhook)
+	handle(a, "PATCH /api/webhooks/{id}", updateWebhookOp, a.updateWebhook)
+	handle(a, "DELETE /api/webhooks/{id}", deleteWebhookOp, a.deleteWebhook)
+	handle(a, "POST /api/webhooks/{id}/rotate-secret", rotateSecretOp, a.rotateSecret)
+	handle(a, "POST /api/webhooks/{id}/test", testWebhookOp, a.testWebhook)
+	handle(a, "GET /api/webhooks/{id}/deliveries", listDeliveriesOp, a.listDeliveries)
+	handle(a, "POST /api/webhooks/{id}/deliveries/{deliveryId}/retry", retryDeliveryOp, a.retryDelivery)
 
 	// For orchestrators and Prometheus.
 	handle(a, "GET /healthz", livenessOp, a.liveness)
@@ -64,16 +78,19 @@ func handle[I, O any](a *API, pattern string, op huma.Operation, h func(context.
 	op.Method, op.Path, _ = strings.Cut(pattern, " ")
 	op.Tags = slices.Clone(op.Tags)
 	_, hasBody := reflect.TypeFor[I]().FieldByName("Body")
+	// An operation may set its own body limit in op.MaxBodyBytes; the
+	// others take Config.MaxBodyBytes.
+	limit := cmp.Or(op.MaxBodyBytes, a.cfg.MaxBodyBytes)
 	if hasBody {
-		a.bodyRoutes[pattern] = true
+		a.bodyRoutes[pattern] = limit
 	}
 	// route has read the body, within the limit and the read timeout,
 	// before huma sees it. A deadline set now would outlive the read and
 	// cancel the handler's context through net/http's background read, so
 	// huma clears it.
-	op.MaxBodyBytes = a.cfg.MaxBodyBytes + 1
+	op.MaxBodyBytes = limit + 1
 	op.BodyReadTimeout = -1
-	a.document(&op, hasBody)
+	a.document(&op, hasBody, limit)
 	huma.Register(a.huma, op, func(ctx context.Context, in *I) (*O, error) {
 		ctx, cancel := context.WithTimeout(ctx, a.cfg.Timeout)
 		defer cancel()
@@ -90,7 +107,7 @@ func handle[I, O any](a *API, pattern string, op huma.Operation, h func(context.
 // its own (op.Errors), and those of the edge that every operation shares.
 // It declares the operation's security too: the bearer scheme when a token
 // guards it, else none.
-func (a *API) document(op *huma.Operation, hasBody bool) {
+func (a *API) document(op *huma.Operation, hasBody bool, bodyLimit int64) {
 	codes := slices.Clone(op.Errors)
 	op.Errors = nil
 	// Every operation rejects unknown query parameters; every one can fail.
@@ -120,7 +137,7 @@ func (a *API) document(op *huma.Operation, hasBody bool) {
 		desc := errorDescriptions[code]
 		switch {
 		case code == http.StatusRequestEntityTooLarge:
-			desc = fmt.Sprintf(desc, a.cfg.MaxBodyBytes)
+			desc = fmt.Sprintf(desc, bodyLimit)
 		case desc == "":
 			desc = http.StatusText(code)
 		}
@@ -141,7 +158,7 @@ var errorDescriptions = map[int]string{
 		"the server does not trust (CORS_ALLOWED_ORIGINS).",
 	http.StatusNotFound:              "Not found.",
 	http.StatusRequestTimeout:        "The request body did not arrive in time.",
-	http.StatusConflict:              "The job's state does not allow this.",
+	http.StatusConflict:              "The state of the job or subscription does not allow this; the detail says why.",
 	http.StatusRequestEntityTooLarge: "The request body is larger than %d bytes.",
 	http.StatusUnsupportedMediaType:  "The request body was not sent as Content-Type: application/json.",
 	http.StatusUnprocessableEntity: "Invalid request: an unknown query parameter, a value out of range, " +
@@ -166,7 +183,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 	hc.CreateHooks = nil
 	hc.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", schemaName)
 	hc.Transformers = []huma.Transformer{normalizeProblems}
-	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes)
+	hc.Info.Description = fmt.Sprintf(apiDescription, cfg.MaxBodyBytes, cfg.MaxImportBodyBytes)
 	// A misspelt parameter (limt=5) would otherwise be ignored in silence.
 	hc.RejectUnknownQueryParameters = true
 	// The document describes this server as configured: the scheme, and
@@ -192,6 +209,7 @@ func newHumaAPI(mux *http.ServeMux, cfg Config, queueName string) huma.API {
 		{Name: "jobs", Description: "Jobs of the queue " + queueName + ": follow, retry, cancel, promote, remove, and a live stream of their lifecycle."},
 		{Name: "queue", Description: "The queue " + queueName + " as a whole."},
 		{Name: "schedules", Description: "Cron schedules that add jobs and run maintenance."},
+		{Name: "webhooks", Description: "Webhook subscriptions: events POSTed to your URLs, signed as Standard Webhooks describe, with a record of every attempt."},
 		{Name: "operations", Description: "Liveness and readiness for orchestrators."},
 	}
 	return humago.New(mux, hc)
@@ -214,8 +232,8 @@ event store (MongoDB, PostgreSQL or SQLite), with this REST API.
 
 Errors are RFC 9457 problem details (application/problem+json); each operation
 lists every status it can answer. Request bodies are JSON (Content-Type:
-application/json), at most %d bytes; unknown fields and unknown query
-parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
+application/json), at most %d bytes (a batch import's, %d); unknown fields and
+unknown query parameters are rejected (422). Times are RFC 3339 in UTC with milliseconds.
 
 A server started with tokens needs one on every operation but the health
 checks (see the bearer scheme). Browser pages on other origins may write only

@@ -20,6 +20,8 @@ var allRoutes = []string{
 	"GET /api/events/stats",
 	"GET /api/events",
 	"POST /api/events",
+	"POST /api/events/batch",
+	"GET /api/events/counts",
 	"POST /api/events/generate-mock",
 	"GET /api/events/{id}",
 	"DELETE /api/events/{id}",
@@ -34,6 +36,15 @@ var allRoutes = []string{
 	"POST /api/queue/pause",
 	"POST /api/queue/resume",
 	"GET /api/schedules",
+	"GET /api/webhooks",
+	"POST /api/webhooks",
+	"GET /api/webhooks/{id}",
+	"PATCH /api/webhooks/{id}",
+	"DELETE /api/webhooks/{id}",
+	"POST /api/webhooks/{id}/rotate-secret",
+	"POST /api/webhooks/{id}/test",
+	"GET /api/webhooks/{id}/deliveries",
+	"POST /api/webhooks/{id}/deliveries/{deliveryId}/retry",
 	"GET /healthz",
 	"GET /readyz",
 }
@@ -105,7 +116,7 @@ func TestOpenAPI(t *testing.T) {
 			if method != "get" {
 				shared = append(shared, "403")
 			}
-			if route == "POST /api/events" || route == "POST /api/events/generate-mock" {
+			if route == "POST /api/events" || route == "POST /api/events/generate-mock" || route == "POST /api/events/batch" {
 				shared = append(shared, "400", "408", "413", "415")
 			}
 			for _, code := range shared {

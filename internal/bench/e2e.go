@@ -94,7 +94,7 @@ func E2E(ctx context.Context, rdb redis.UniversalClient, st events.Store, o E2EO
 	cpu0, _ := usage()
 
 	ts := &timedStore{Store: st, stored: make(map[string]time.Time, o.Jobs)}
-	p := &pipeline{q: q, producer: events.NewProducer(q), store: ts, o: o}
+	p := &pipeline{q: q, producer: events.NewProducer(q, events.ProducerConfig{}), store: ts, o: o}
 	ids, err := p.addBacklog(ctx, &res)
 	if err != nil {
 		return res, err

@@ -26,7 +26,7 @@ func apiServer(t *testing.T, cfg api.Config) (*httptest.Server, events.Store) {
 	}
 	t.Cleanup(func() { cleanup() })
 	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
-	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q), cfg))
+	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q, events.ProducerConfig{}), cfg))
 	t.Cleanup(srv.Close)
 	return srv, st
 }
@@ -126,7 +126,7 @@ func BenchmarkHTTP(b *testing.B) {
 	}
 	b.Cleanup(func() { cleanup() })
 	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
-	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q), api.Config{}))
+	srv := httptest.NewServer(api.New(st, q, events.NewProducer(q, events.ProducerConfig{}), api.Config{}))
 	b.Cleanup(srv.Close)
 	for range b.N {
 		res, err := HTTP(context.Background(), HTTPOptions{URL: srv.URL, Concurrency: 50, Duration: 10 * time.Second})

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/eventsd/eventsd/queue"
 )
 
 // The roles a process can take. A deployment may split them over machines
@@ -152,18 +154,40 @@ type Config struct {
 	// CronMonitor, from CRON_MONITOR, default */10 * * * * *, is when queue
 	// counts are logged.
 	CronMonitor string
-	// CronEventRate, from CRON_EVENT_RATE, default 0 * * * * *, is when the
-	// event rate is logged.
-	CronEventRate string
+	// CronRollup, from CRON_ROLLUP, default 0 * * * * *, is when a
+	// rollup-events job is added: it stores the per-minute event counts of
+	// the minutes just closed.
+	CronRollup string
 	// CronCleanup, from CRON_CLEANUP, default 0 0 0 * * * (midnight UTC), is
 	// when old jobs and events are deleted.
 	CronCleanup string
 	// JobsRetention, from JOBS_RETENTION, default 24h: completed and failed
 	// jobs older than this are deleted at cleanup.
 	JobsRetention time.Duration
+	// KeepCompleted, from KEEP_COMPLETED, default 0 (queue.Remove), is what
+	// is kept of completed jobs: queue.Remove, queue.Keep (all), the newest
+	// n (100) or each for an age (1h). Job types whose row of
+	// events.JobTypes names its own retention keep theirs.
+	KeepCompleted queue.Retention
+	// KeepFailed, from KEEP_FAILED, default all (queue.Keep), is what is
+	// kept of failed jobs, in KeepCompleted's terms.
+	KeepFailed queue.Retention
 	// EventsRetention, from EVENTS_RETENTION, default empty: events older
 	// than this are deleted at cleanup. Zero keeps events forever.
 	EventsRetention time.Duration
+
+	// WebhookRetryDelays, from WEBHOOK_RETRY_DELAYS, default
+	// 5s,5m,30m,2h,5h,10h, are the waits before each retry of a webhook
+	// delivery; a delivery makes one attempt more than there are waits.
+	WebhookRetryDelays []time.Duration
+	// WebhookDisableAfter, from WEBHOOK_DISABLE_AFTER, default 20, is how
+	// many deliveries in a row may fail for good before their subscription
+	// is disabled (5 days of failures disable it too).
+	WebhookDisableAfter int
+	// WebhooksAllowPrivate, from WEBHOOKS_ALLOW_PRIVATE, default false
+	// (dev: true), lets subscriptions reach loopback, private and link-local
+	// addresses.
+	WebhooksAllowPrivate bool
 
 	// ShutdownTimeout, from SHUTDOWN_TIMEOUT, default 30s, is how long
 	// running jobs may finish after SIGTERM before they are handed back; 0

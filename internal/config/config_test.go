@@ -4,12 +4,15 @@ import (
 	"cmp"
 	"errors"
 	"flag"
+	"github.com/eventsd/eventsd/internal/webhooks"
 	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/eventsd/eventsd/queue"
 )
 
 // env returns a getenv over m.
@@ -39,13 +42,18 @@ func TestDefaults(t *testing.T) {
 		QueuePrefix:       "eventsd",
 		CronMockData:      "", // off: serve adds no fake events unless asked
 		CronMonitor:       "*/10 * * * * *",
-		CronEventRate:     "0 * * * * *",
+		CronRollup:        "0 * * * * *",
 		CronCleanup:       "0 0 0 * * *",
 		JobsRetention:     24 * time.Hour,
+		KeepCompleted:     queue.Remove,
+		KeepFailed:        queue.Keep,
 		ShutdownTimeout:   30 * time.Second,
 		LogLevel:          slog.LevelInfo,
 		LogFormat:         "text",
 		SSEMaxStreams:     1000,
+
+		WebhookRetryDelays:  webhooks.DefaultRetryDelays,
+		WebhookDisableAfter: 20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults\n got %+v\nwant %+v", got, want)
@@ -64,6 +72,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want.CronMockData = "*/2 * * * * *"
 	want.Command, want.EventsStore = Dev, "sqlite"
+	want.WebhooksAllowPrivate = true
 	if !reflect.DeepEqual(dev, want) {
 		t.Errorf("dev defaults\n got %+v\nwant %+v", dev, want)
 	}
@@ -86,7 +95,7 @@ func TestSchedulesOff(t *testing.T) {
 	}{
 		{name: "defaults", mock: "", devMock: "*/2 * * * * *",
 			monitor: "*/10 * * * * *", eventRate: "0 * * * * *", cleanup: "0 0 0 * * *"},
-		{name: "each off", env: map[string]string{"CRON_MOCK_DATA": "off", "CRON_MONITOR": "OFF", "CRON_EVENT_RATE": " Off "},
+		{name: "each off", env: map[string]string{"CRON_MOCK_DATA": "off", "CRON_MONITOR": "OFF", "CRON_ROLLUP": " Off "},
 			args: []string{"--cron-cleanup=off"}},
 		{name: "mock data asked for", env: map[string]string{"CRON_MOCK_DATA": "*/2 * * * * *", "CRON_CLEANUP": "off"},
 			mock: "*/2 * * * * *", monitor: "*/10 * * * * *", eventRate: "0 * * * * *"},
@@ -108,9 +117,9 @@ func TestSchedulesOff(t *testing.T) {
 				if err != nil {
 					t.Fatalf("dev %v: %v", dev, err)
 				}
-				got := []string{c.CronMockData, c.CronMonitor, c.CronEventRate, c.CronCleanup}
+				got := []string{c.CronMockData, c.CronMonitor, c.CronRollup, c.CronCleanup}
 				if want := []string{mock, tt.monitor, tt.eventRate, tt.cleanup}; !slices.Equal(got, want) {
-					t.Errorf("dev %v: mock data, monitor, event rate, cleanup = %q, want %q", dev, got, want)
+					t.Errorf("dev %v: mock data, monitor, rollup, cleanup = %q, want %q", dev, got, want)
 				}
 			}
 		})
@@ -134,7 +143,7 @@ func TestLoad(t *testing.T) {
 			"MONGODB_URI": "mongodb+srv://db.example.com/events", "DATA_DIR": "/var/lib/eventsd",
 			"HOST": "127.0.0.1", "PORT": "8080", "API_TOKEN": "tok",
 			"WORKER_CONCURRENCY": "50", "CRON_ENABLED": "false", "ROLES": "worker", "QUEUE_PREFIX": "prod",
-			"CRON_MOCK_DATA": "@every 5s", "CRON_MONITOR": "*/30 * * * * *", "CRON_EVENT_RATE": "@hourly", "CRON_CLEANUP": "0 3 * * *",
+			"CRON_MOCK_DATA": "@every 5s", "CRON_MONITOR": "*/30 * * * * *", "CRON_ROLLUP": "@hourly", "CRON_CLEANUP": "0 3 * * *",
 			"JOBS_RETENTION": "168h", "EVENTS_RETENTION": "720h", "SHUTDOWN_TIMEOUT": "1m",
 			"LOG_LEVEL": "debug", "LOG_FORMAT": "json",
 		}, func(c *Config) {
@@ -142,7 +151,7 @@ func TestLoad(t *testing.T) {
 			c.MongoDBURI, c.DataDir = "mongodb+srv://db.example.com/events", "/var/lib/eventsd"
 			c.Host, c.Port, c.APIToken = "127.0.0.1", 8080, "tok"
 			c.WorkerConcurrency, c.CronEnabled, c.Roles, c.QueuePrefix = 50, false, []string{"worker"}, "prod"
-			c.CronMockData, c.CronMonitor, c.CronEventRate, c.CronCleanup = "@every 5s", "*/30 * * * * *", "@hourly", "0 3 * * *"
+			c.CronMockData, c.CronMonitor, c.CronRollup, c.CronCleanup = "@every 5s", "*/30 * * * * *", "@hourly", "0 3 * * *"
 			c.JobsRetention, c.EventsRetention, c.ShutdownTimeout = 168*time.Hour, 720*time.Hour, time.Minute
 			c.LogLevel, c.LogFormat = slog.LevelDebug, "json"
 		}},
@@ -177,6 +186,10 @@ func TestLoad(t *testing.T) {
 			c.APIToken, c.APIReadToken, c.MetricsToken, c.SSEMaxStreams = "w", "r", "m", 20
 			c.CORSAllowedOrigins = []string{"https://app.example.com", "http://localhost:5173"}
 		}},
+		{"keep a count of completed jobs, failed for an age", nil, map[string]string{"KEEP_COMPLETED": "100", "KEEP_FAILED": "1h"},
+			func(c *Config) { c.KeepCompleted, c.KeepFailed = queue.KeepLast(100), queue.KeepFor(time.Hour) }},
+		{"keep all completed jobs, no failed one", []string{"--keep-completed=ALL", "--keep-failed=none"}, nil,
+			func(c *Config) { c.KeepCompleted, c.KeepFailed = queue.Keep, queue.Remove }},
 		{"a read token alone makes a read-only API", nil, map[string]string{"API_READ_TOKEN": "r"},
 			func(c *Config) { c.APIReadToken = "r" }},
 	}
@@ -250,8 +263,12 @@ func TestLoadErrors(t *testing.T) {
 		{"empty cron flag", []string{"--cron-monitor="}, nil, `--cron-monitor="": must be a schedule spec, or off`},
 		{"cron descriptor", nil, map[string]string{"CRON_CLEANUP": "@sometimes"},
 			"CRON_CLEANUP=@sometimes: not a schedule: unrecognized descriptor: @sometimes"},
-		{"cron no such day", []string{"--cron-event-rate", "0 0 0 30 2 *"}, nil,
-			`--cron-event-rate="0 0 0 30 2 *": not a schedule: day of month field "30": February has no such day (month field "2")`},
+		{"cron no such day", []string{"--cron-rollup", "0 0 0 30 2 *"}, nil,
+			`--cron-rollup="0 0 0 30 2 *": not a schedule: day of month field "30": February has no such day (month field "2")`},
+		{"keep a negative count", nil, map[string]string{"KEEP_COMPLETED": "-1"}, "KEEP_COMPLETED=-1: a count must be 0..10000000"},
+		{"keep days", nil, map[string]string{"KEEP_FAILED": "7d"},
+			"KEEP_FAILED=7d: must be 0, a count like 100, an age like 1h (Go's form: 90s, 24h; there is no d unit) or all"},
+		{"keep no time", nil, map[string]string{"KEEP_COMPLETED": "0s"}, "KEEP_COMPLETED=0s: an age must be at least 1ms"},
 		{"days are not a duration", nil, map[string]string{"JOBS_RETENTION": "30d"},
 			"JOBS_RETENTION=30d: not a duration; use Go's form, like 90s, 24h or 720h (there is no d unit)"},
 		{"zero jobs retention", nil, map[string]string{"JOBS_RETENTION": "0s"}, "JOBS_RETENTION=0s: must be more than 0"},
@@ -305,4 +322,21 @@ func TestLoadErrors(t *testing.T) {
 			}
 		}
 	})
+}
+
+func TestWebhookRetryDelays(t *testing.T) {
+	t.Parallel()
+	c, err := Load(Serve, nil, env(map[string]string{"WEBHOOK_RETRY_DELAYS": "200ms, 1s,3m"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []time.Duration{200 * time.Millisecond, time.Second, 3 * time.Minute}; !reflect.DeepEqual(c.WebhookRetryDelays, want) {
+		t.Fatalf("WebhookRetryDelays = %v; want %v", c.WebhookRetryDelays, want)
+	}
+	for _, bad := range []string{"5s,", "5s,x", "0s", "-1s", "1d"} {
+		if _, err := Load(Serve, nil, env(map[string]string{"WEBHOOK_RETRY_DELAYS": bad})); err == nil ||
+			!strings.Contains(err.Error(), "WEBHOOK_RETRY_DELAYS") {
+			t.Errorf("WEBHOOK_RETRY_DELAYS=%q: err = %v; want an error naming the setting", bad, err)
+		}
+	}
 }

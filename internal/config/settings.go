@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/eventsd/eventsd/internal/events"
+	"github.com/eventsd/eventsd/queue"
 	"github.com/eventsd/eventsd/schedule"
 	"github.com/redis/go-redis/v9"
 )
@@ -122,14 +123,25 @@ func settings() []setting {
 			parse: func(c *Config, v string) error { return spec(&c.CronMockData, v) }},
 		{env: "CRON_MONITOR", def: "*/10 * * * * *", usage: "when to log queue counts, or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronMonitor, v) }},
-		{env: "CRON_EVENT_RATE", def: "0 * * * * *", usage: "when to log the event rate, or off",
-			parse: func(c *Config, v string) error { return spec(&c.CronEventRate, v) }},
+		{env: "CRON_ROLLUP", def: "0 * * * * *", usage: "when to add a rollup-events job, which stores per-minute event counts of the minutes just closed, or off",
+			parse: func(c *Config, v string) error { return spec(&c.CronRollup, v) }},
 		{env: "CRON_CLEANUP", def: "0 0 0 * * *", usage: "when to delete old jobs and events (midnight UTC), or off",
 			parse: func(c *Config, v string) error { return spec(&c.CronCleanup, v) }},
 		{env: "JOBS_RETENTION", def: "24h", usage: "completed and failed jobs older than this are deleted at cleanup",
 			parse: func(c *Config, v string) error { return duration(&c.JobsRetention, v, false) }},
+		{env: "KEEP_COMPLETED", def: "0", usage: "completed jobs kept for GET /api/jobs/{id}: 0 removes them at once, a count (100) keeps the newest, an age (1h) keeps them that long, all keeps every one",
+			parse: func(c *Config, v string) error { return keep(&c.KeepCompleted, v) }},
+		{env: "KEEP_FAILED", def: "all", usage: "failed jobs kept, as KEEP_COMPLETED: 0, a count, an age or all",
+			parse: func(c *Config, v string) error { return keep(&c.KeepFailed, v) }},
 		{env: "EVENTS_RETENTION", usage: "events older than this (e.g. 720h) are deleted at cleanup; empty keeps them",
 			parse: func(c *Config, v string) error { return duration(&c.EventsRetention, v, true) }},
+
+		{env: "WEBHOOK_RETRY_DELAYS", def: "5s,5m,30m,2h,5h,10h", usage: "comma-separated waits before each retry of a webhook delivery; each gets up to a fifth more at random",
+			parse: func(c *Config, v string) error { return durations(&c.WebhookRetryDelays, v) }},
+		{env: "WEBHOOK_DISABLE_AFTER", def: "20", usage: "disable a webhook subscription after this many deliveries in a row failed for good (or 5 days of failures)",
+			parse: func(c *Config, v string) error { return intIn(&c.WebhookDisableAfter, v, 1, 1_000_000) }},
+		{env: "WEBHOOKS_ALLOW_PRIVATE", def: "false", devDef: "true", isBool: true, usage: "let webhook subscriptions reach loopback, private and link-local addresses (local use and tests)",
+			parse: func(c *Config, v string) error { return boolean(&c.WebhooksAllowPrivate, v) }},
 
 		{env: "SHUTDOWN_TIMEOUT", def: "30s", usage: "how long running jobs may finish after SIGTERM; 0 hands them back to the queue at once",
 			parse: func(c *Config, v string) error { return duration(&c.ShutdownTimeout, v, true) }},
@@ -183,6 +195,53 @@ func duration(dst *time.Duration, v string, zeroOK bool) error {
 		return errors.New("must be more than 0")
 	}
 	*dst = d
+	return nil
+}
+
+// keep parses a job retention: 0 (or none) removes jobs at once, all keeps
+// every one, a whole number keeps that many of the newest, a duration keeps
+// each that long after it ends.
+func keep(dst *queue.Retention, v string) error {
+	switch strings.ToLower(v) {
+	case "0", "none":
+		*dst = queue.Remove
+		return nil
+	case "all":
+		*dst = queue.Keep
+		return nil
+	}
+	if n, err := strconv.Atoi(v); err == nil {
+		if n < 0 || n > 10_000_000 {
+			return errors.New("a count must be 0..10000000")
+		}
+		*dst = queue.KeepLast(n)
+		return nil
+	}
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return errors.New("must be 0, a count like 100, an age like 1h (Go's form: 90s, 24h; there is no d unit) or all")
+	case d < time.Millisecond:
+		return errors.New("an age must be at least 1ms")
+	}
+	*dst = queue.KeepFor(d)
+	return nil
+}
+
+// durations parses a comma-separated list of positive durations, 1 to 20 of them.
+func durations(dst *[]time.Duration, v string) error {
+	var out []time.Duration
+	for part := range strings.SplitSeq(v, ",") {
+		var d time.Duration
+		if err := duration(&d, strings.TrimSpace(part), false); err != nil {
+			return fmt.Errorf("%q: %w", part, err)
+		}
+		out = append(out, d)
+	}
+	if len(out) > 20 {
+		return errors.New("at most 20 delays")
+	}
+	*dst = out
 	return nil
 }
 

@@ -43,18 +43,23 @@ func CleanData(raw json.RawMessage, maxBytes int) (json.RawMessage, error) {
 	if trimmed[0] != '{' {
 		return nil, fmt.Errorf("%w: want a JSON object, got %s", ErrInvalidData, jsonKind(trimmed[0]))
 	}
-	c := dataCleaner{dec: json.NewDecoder(bytes.NewReader(trimmed))}
-	c.dec.UseNumber()
-	if err := c.value(0); err != nil {
+	if canonical(trimmed) {
+		// Already as stores keep it, as data eventsd wrote itself usually
+		// is: handed back as it is, sharing raw's memory.
+		if maxBytes > 0 && len(trimmed) > maxBytes {
+			return nil, fmt.Errorf("%w: %d bytes as compact JSON; the limit is %d", ErrInvalidData, len(trimmed), maxBytes)
+		}
+		return json.RawMessage(trimmed), nil
+	}
+	var c dataCleaner
+	out, err := c.clean(trimmed)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := c.dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("%w: not valid JSON: more after the object", ErrInvalidData)
+	if maxBytes > 0 && len(out) > maxBytes {
+		return nil, fmt.Errorf("%w: %d bytes as compact JSON; the limit is %d", ErrInvalidData, len(out), maxBytes)
 	}
-	if maxBytes > 0 && c.out.Len() > maxBytes {
-		return nil, fmt.Errorf("%w: %d bytes as compact JSON; the limit is %d", ErrInvalidData, c.out.Len(), maxBytes)
-	}
-	return json.RawMessage(c.out.Bytes()), nil
+	return out, nil
 }
 
 // dataCleaner writes the canonical form of the JSON it reads, token by
@@ -62,6 +67,19 @@ func CleanData(raw json.RawMessage, maxBytes int) (json.RawMessage, error) {
 type dataCleaner struct {
 	dec *json.Decoder
 	out bytes.Buffer
+}
+
+// clean returns the canonical form of the object in b, or why it has none.
+func (c *dataCleaner) clean(b []byte) (json.RawMessage, error) {
+	c.dec = json.NewDecoder(bytes.NewReader(b))
+	c.dec.UseNumber()
+	if err := c.value(0); err != nil {
+		return nil, err
+	}
+	if _, err := c.dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("%w: not valid JSON: more after the object", ErrInvalidData)
+	}
+	return json.RawMessage(c.out.Bytes()), nil
 }
 
 // value copies one JSON value at nesting depth (0 for the data object).

@@ -14,24 +14,16 @@ import (
 	"github.com/eventsd/eventsd/queue"
 )
 
-// The seed's queue and job names. Job names are stable strings: jobs already
-// in Redis carry them.
-const (
-	QueueName = "mock-data-queue"
-	JobName   = "process-mock-data"
-)
+// QueueName is the seed's queue, which every job type shares.
+const QueueName = "mock-data-queue"
 
 // MaxNameLen bounds an event name, in characters.
 const MaxNameLen = 200
 
-// JobOptions is the seed's policy for mock-data jobs: 3 retries (4 attempts)
-// with exponential backoff 2 s, 4 s, 8 s; completed jobs removed, failed kept.
-var JobOptions = queue.JobOptions{
-	Retries:          3,
-	Backoff:          queue.Backoff{Type: queue.BackoffExponential, Delay: 2 * time.Second},
-	RemoveOnComplete: queue.Remove,
-	RemoveOnFail:     queue.Keep,
-}
+// JobOptions is the seed's policy for mock-data jobs, its row of JobTypes
+// with the default retention: 3 retries (4 attempts) with exponential
+// backoff 2 s, 4 s, 8 s; completed jobs removed, failed kept.
+var JobOptions = jobType(JobName).Options(Retention{})
 
 // MockData is the payload of a process-mock-data job.
 type MockData struct {
@@ -94,13 +86,27 @@ func newMockData(source string) json.RawMessage {
 	return payload
 }
 
-// Producer adds mock-data jobs: the seed's EventsProducer.
+// Producer adds jobs: the seed's EventsProducer. Every job it adds takes
+// its options from its type's row of JobTypes.
 type Producer struct {
-	q *queue.Queue
+	q   *queue.Queue
+	cfg ProducerConfig
+}
+
+// ProducerConfig tunes a Producer. The zero value means the defaults.
+type ProducerConfig struct {
+	// Retention is what is kept of finished jobs whose type leaves it open;
+	// default the seed's (completed removed, failed kept).
+	Retention Retention
 }
 
 // NewProducer returns a Producer adding to q.
-func NewProducer(q *queue.Queue) *Producer { return &Producer{q: q} }
+func NewProducer(q *queue.Queue, cfg ProducerConfig) *Producer { return &Producer{q: q, cfg: cfg} }
+
+// options returns the options of a new job named name.
+func (p *Producer) options(name string) queue.JobOptions {
+	return jobType(name).Options(p.cfg.Retention)
+}
 
 // GenerateMock adds count mock-data jobs in one round trip and returns their ids.
 func (p *Producer) GenerateMock(ctx context.Context, count int) ([]string, error) {
@@ -108,8 +114,9 @@ func (p *Producer) GenerateMock(ctx context.Context, count int) ([]string, error
 		return nil, fmt.Errorf("%w: count %d is outside 1..1000", queue.ErrInvalid, count)
 	}
 	jobs := make([]queue.NewJob, count)
+	opts := p.options(JobName)
 	for i := range jobs {
-		jobs[i] = queue.NewJob{Name: JobName, Data: newMockData("api"), Options: JobOptions}
+		jobs[i] = queue.NewJob{Name: JobName, Data: newMockData("api"), Options: opts}
 	}
 	added, err := p.q.AddBulk(ctx, jobs)
 	if err != nil {
@@ -125,7 +132,7 @@ func (p *Producer) GenerateMock(ctx context.Context, count int) ([]string, error
 // AddScheduled adds the mock-data job of one cron slot. Its id comes from the
 // slot, so however many instances fire the slot, one job exists.
 func (p *Producer) AddScheduled(ctx context.Context, slot time.Time) (*queue.Job, error) {
-	opts := JobOptions
+	opts := p.options(JobName)
 	opts.ID = "cron-" + strconv.FormatInt(slot.UnixMilli(), 10)
 	return p.q.Add(ctx, JobName, newMockData("cron"), opts)
 }

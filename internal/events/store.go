@@ -42,10 +42,15 @@ type Store interface {
 	Count(ctx context.Context, from, to time.Time) (int64, error)
 	// DeleteOlderThan removes events created before t and says how many.
 	DeleteOlderThan(ctx context.Context, t time.Time) (int64, error)
+	// Rollups keeps per-minute counts of events.
+	Rollups
+
 	// Ping checks that the store is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections or files.
 	Close() error
+	// WebhookStore keeps webhook subscriptions and their deliveries.
+	WebhookStore
 }
 
 // ListQuery selects a page of events.

@@ -13,8 +13,9 @@ import (
 // storeTimeout bounds one store call made on a job's or task's behalf.
 const storeTimeout = 10 * time.Second
 
-// Tasks are the seed's scheduled jobs, as schedule.Func methods: the mock-data
-// producer, monitoring, the event-rate summary and midnight cleanup.
+// Tasks are the scheduled jobs, as schedule.Func methods: the seed's
+// mock-data producer, monitoring and midnight cleanup, and the per-minute
+// rollup of event counts (which replaced the seed's event-rate log line).
 type Tasks struct {
 	Producer *Producer
 	Queue    *queue.Queue
@@ -47,18 +48,11 @@ func (t *Tasks) Monitor(ctx context.Context, slot time.Time) error {
 	return nil
 }
 
-// EventRate logs how many events were created in the minute before the slot.
-func (t *Tasks) EventRate(ctx context.Context, slot time.Time) error {
-	n, err := t.Store.Count(ctx, slot.Add(-time.Minute), slot)
-	if err != nil {
-		return err
-	}
-	total, err := t.Store.Count(ctx, time.Time{}, time.Time{})
-	if err != nil {
-		return err
-	}
-	t.log().Info("event rate", "events_last_minute", n, "per_second", float64(n)/60, "events_total", total)
-	return nil
+// Rollup adds the slot's rollup-events job (every minute), which
+// recomputes the per-minute counts of the minutes that just closed.
+func (t *Tasks) Rollup(ctx context.Context, slot time.Time) error {
+	_, err := t.Producer.AddRollup(ctx, slot)
+	return err
 }
 
 // Cleanup removes completed and failed jobs past the jobs retention and, when

@@ -21,7 +21,9 @@ import (
 // caller's (not a domain error, not the caller's own cancellation), so the
 // first failures mark the store down within about GuardConfig.PingTimeout;
 // while down it pings every RetryInterval and lets calls through again as
-// soon as one answers. Without Run a Guard passes every call through.
+// soon as one answers. Without Run a Guard passes every call through. The
+// methods of events.Rollups and events.WebhookStore are passed through
+// unguarded for now: only the event methods above fail fast.
 type Guard struct {
 	events.Store
 	cfg  GuardConfig

@@ -36,7 +36,7 @@ func TestFuzzFindsNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { st.Close() })
-			a := api.New(st, q, events.NewProducer(q), api.Config{
+			a := api.New(st, q, events.NewProducer(q, events.ProducerConfig{}), api.Config{
 				Token: tc.tokens.write, ReadToken: tc.tokens.read, MetricsToken: tc.tokens.metrics,
 				AllowedOrigins: []string{"https://app.example.com"},
 			})

@@ -202,7 +202,7 @@ type soak struct {
 // addJobs adds mock-data jobs, paced to rate a second on average, in bulk
 // every 50 ms as a producer under load would.
 func (s *soak) addJobs(ctx context.Context, rate int) {
-	p := events.NewProducer(s.q)
+	p := events.NewProducer(s.q, events.ProducerConfig{})
 	start := time.Now()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()

@@ -3,6 +3,7 @@
 // DASHBOARD_SCREENSHOT=path saves the README's screenshot).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { startEventsd, launch, openPage, api, eventually, skipReason } from './harness.mjs';
 
 const reason = skipReason();
@@ -40,6 +41,7 @@ test('/ leads to the dashboard, and every view loads without errors, offline', {
   const { jobIds } = await api(srv.url, 'POST', '/api/events/generate-mock', { count: 2 });
   await api(srv.url, 'POST', `/api/jobs/${jobIds[0]}/cancel`);
   const ev = await api(srv.url, 'POST', '/api/events', { name: 'e2e.checked' });
+  const hook = await api(srv.url, 'POST', '/api/webhooks', { url: 'http://127.0.0.1:9/views', events: ['nothing.*'] });
 
   const { page, context, problems } = await openPage(browser, srv.url);
   await page.goto(srv.url + '/');
@@ -59,8 +61,9 @@ test('/ leads to the dashboard, and every view loads without errors, offline', {
     ['#/schedules', async () => page.getByRole('cell', { name: 'Every 2 seconds (UTC)' }).waitFor()],
     ['#/events', async () => page.getByRole('cell', { name: 'e2e.checked' }).waitFor()],
     [`#/events/${ev.id}`, async () => page.getByText('none: created through the API').waitFor()],
-    ['#/webhooks', async () => page.getByTestId('webhooks-absent').waitFor()],
-    ['#/', async () => page.getByTestId('event-rate-absent').waitFor()],
+    ['#/webhooks', async () => page.getByRole('link', { name: 'Deliveries of http://127.0.0.1:9/views' }).waitFor()],
+    [`#/webhooks?id=${hook.id}`, async () => page.getByText('No deliveries yet.').waitFor()],
+    ['#/', async () => page.locator('#chart-rate').waitFor()],
   ];
   try {
     for (const [hash, loaded] of views) {
@@ -113,6 +116,34 @@ test('counts follow generate-mock live, from the stream, without polling', { ski
   await context.close();
 });
 
+test('the overview charts events stored per minute, from the stored counts', { skip }, async () => {
+  // A server of its own, so that only this test's events are counted.
+  const own = await startEventsd();
+  const { page, context, problems } = await openPage(browser, own.url);
+  try {
+    const ago = (min) => new Date(Date.now() - min * 60000).toISOString();
+    const { jobId } = await api(own.url, 'POST', '/api/events/batch', {
+      events: [
+        { name: 'e2e.past', createdAt: ago(10) }, { name: 'e2e.past', createdAt: ago(10) }, { name: 'e2e.other', createdAt: ago(10) },
+        { name: 'e2e.past', createdAt: ago(20) }, { name: 'e2e.past', createdAt: ago(20) },
+      ],
+    });
+    // The import counts the closed minutes it writes into.
+    await eventually(async () => assert.equal((await api(own.url, 'GET', `/api/jobs/${jobId}`)).state, 'completed'));
+    const { items } = await api(own.url, 'GET', `/api/events/counts?from=${encodeURIComponent(ago(60))}`);
+    assert.equal(items.reduce((a, it) => a + it.count, 0), 5);
+
+    await page.goto(own.url + '/dashboard/');
+    await page.locator('#chart-rate').waitFor();
+    await eventually(async () => assert.equal(await page.getByTestId('event-rate-total').getAttribute('data-total'), '5'));
+    await page.getByText("5 events in the last hour's closed minutes.").first().waitFor();
+    noProblems(problems);
+  } finally {
+    await context.close();
+    await own.stop();
+  }
+});
+
 test('events: filter by name, page by cursor, delete behind a confirmation', { skip }, async () => {
   const name = 'e2e.paged-' + Date.now();
   for (let i = 0; i < 30; i++) await api(srv.url, 'POST', '/api/events', { name });
@@ -140,6 +171,49 @@ test('events: filter by name, page by cursor, delete behind a confirmation', { s
   await eventually(async () => assert.equal(await rows.count(), 25));
   noProblems(problems);
   await context.close();
+});
+
+test('webhooks: subscriptions, their deliveries with status, and a retry', { skip }, async () => {
+  // A receiver that refuses the first delivery (400: failed at once, no
+  // automatic retry) and takes the rest.
+  const got = [];
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      got.push(req.headers['webhook-id']);
+      res.writeHead(got.length === 1 ? 400 : 200).end(got.length === 1 ? 'not yet' : 'ok');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+    const hook = await api(srv.url, 'POST', '/api/webhooks', { url, events: ['e2e.hook.*'], description: 'browser test' });
+    await api(srv.url, 'POST', '/api/events', { name: 'e2e.hook.sent' });
+    await eventually(async () => assert.equal((await api(srv.url, 'GET', `/api/webhooks/${hook.id}/deliveries`)).items[0]?.outcome, 'failed'));
+
+    const { page, context, problems } = await openPage(browser, srv.url);
+    await page.goto(srv.url + '/dashboard/#/webhooks');
+    await page.getByRole('link', { name: 'Deliveries of ' + url }).click();
+    const rows = page.getByTestId('deliveries-table').locator('tbody tr');
+    await eventually(async () => assert.equal(await rows.count(), 1));
+    assert.equal(await rows.first().getByTestId('delivery-outcome').textContent(), 'failed');
+    assert.match(await rows.first().textContent(), /400/);
+
+    await rows.first().getByRole('button', { name: /^Send delivery .* again$/ }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Send again' }).click();
+    await page.getByRole('status').getByText(/^Queued as job /).waitFor();
+    await eventually(async () => {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      assert.equal(await rows.count(), 2);
+      assert.equal(await rows.first().getByTestId('delivery-outcome').textContent(), 'delivered');
+    });
+    assert.equal(got.length, 2);
+    assert.equal(got[0], got[1], 'the retry carries the same webhook-id');
+    noProblems(problems);
+    await context.close();
+  } finally {
+    receiver.close();
+  }
 });
 
 test('the header switch pauses and resumes the queue', { skip }, async () => {

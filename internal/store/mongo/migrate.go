@@ -31,6 +31,10 @@ type migration func(ctx context.Context, s *Store) error
 var migrations = []migration{
 	// 1: the indexes of the events collection.
 	createIndexes,
+	// 2: the indexes of webhook delivery attempts (webhooks.go).
+	createWebhookIndexes,
+	// 3: the indexes of the per-minute counts (RollUp).
+	createCountIndexes,
 }
 
 // migrate brings the store's database up to len(migrations). A database at

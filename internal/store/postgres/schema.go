@@ -23,6 +23,16 @@ var migrations = []string{
 	CREATE INDEX events_listing ON events (created_at DESC, id DESC);
 	CREATE INDEX events_by_name ON events (name, created_at DESC, id DESC);
 	CREATE UNIQUE INDEX events_by_job ON events (job_id) WHERE job_id IS NOT NULL;`,
+	// 2: webhook subscriptions and delivery attempts (webhooks_schema.go).
+	webhooksMigration,
+	// 3: per-minute counts of events by name (RollUp).
+	`CREATE TABLE event_counts (
+		minute timestamptz      NOT NULL,
+		name   text COLLATE "C" NOT NULL,
+		count  bigint           NOT NULL,
+		PRIMARY KEY (minute, name)
+	);
+	CREATE INDEX event_counts_by_name ON event_counts (name, minute);`,
 }
 
 // lockNamespace is the first key of the advisory lock that serializes

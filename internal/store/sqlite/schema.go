@@ -22,6 +22,17 @@ var migrations = []string{
 	// 2: event data, a JSON object as text; NULL for none, as in every event
 	// written before it.
 	`ALTER TABLE events ADD COLUMN data TEXT CHECK (data IS NULL OR json_type(data) = 'object');`,
+	// 3: webhook subscriptions and delivery attempts (webhooks_schema.go).
+	webhooksMigration,
+	// 4: per-minute counts of events by name (RollUp), minute in Unix
+	// milliseconds.
+	`CREATE TABLE event_counts (
+		minute INTEGER NOT NULL,
+		name   TEXT    NOT NULL,
+		count  INTEGER NOT NULL,
+		PRIMARY KEY (minute, name)
+	) STRICT, WITHOUT ROWID;
+	CREATE INDEX event_counts_by_name ON event_counts (name, minute);`,
 }
 
 // migrate brings the schema of db up to len(migrations), one transaction per

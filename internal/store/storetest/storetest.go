@@ -49,7 +49,7 @@ type test struct {
 }
 
 func tests() []test {
-	return slices.Concat(createTests(), batchTests(), dataTests(), listTests(), countTests(), lifecycleTests())
+	return slices.Concat(createTests(), batchTests(), dataTests(), listTests(), countTests(), rollupTests(), lifecycleTests(), webhookTests())
 }
 
 // base is a fixed instant in the past that tests lay their events out from,

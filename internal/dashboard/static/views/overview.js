@@ -93,20 +93,27 @@ function Charts() {
   </section>`;
 }
 
-// EventRate charts events stored per minute from the rollups
-// (GET /api/events/counts), where the server has them.
+// rateEvery is how often the events-per-minute chart reloads: the counts
+// of a minute are stored once it has closed.
+const rateEvery = 60000;
+
+// EventRate charts events stored per minute over the last hour from the
+// stored per-minute counts (GET /api/events/counts), where the server has
+// them. Minutes without events are drawn as 0; the minute in progress is
+// not counted yet, so the chart ends at the last closed minute.
 function EventRate() {
   const [res, set] = useState({ state: 'loading' });
   useEffect(() => {
     let stop = false;
-    (async () => {
+    const load = async () => {
       try {
         const caps = await capabilities();
         if (!caps.eventCounts) return !stop && set({ state: 'absent' });
-        const to = new Date();
-        const from = new Date(to.getTime() - 60 * 60000);
-        const r = await get('/api/events/counts', { query: { from: from.toISOString(), to: to.toISOString() } });
+        const to = Math.floor(Date.now() / 60000) * 60000; // the open minute's start
+        const from = to - 60 * 60000;
+        const r = await get('/api/events/counts', { query: { from: new Date(from).toISOString(), to: new Date(to).toISOString() } });
         const per = new Map();
+        for (let m = from; m < to; m += 60000) per.set(m / 1000, 0);
         for (const it of r.items || []) {
           const m = Math.floor(Date.parse(it.minute) / 1000);
           per.set(m, (per.get(m) || 0) + it.count);
@@ -117,14 +124,18 @@ function EventRate() {
         if (error.status === 404) return !stop && set({ state: 'absent' });
         !stop && set({ state: 'error', error });
       }
-    })();
-    return () => { stop = true; };
+    };
+    load();
+    const t = setInterval(load, rateEvery);
+    return () => { stop = true; clearInterval(t); };
   }, []);
+  const total = res.state === 'ok' ? res.data[1].reduce((a, b) => a + b, 0) : 0;
   return html`<section aria-labelledby="rate-h">
     <h2 id="rate-h">Events stored per minute</h2>
     ${res.state === 'absent' && html`<p class="notice" data-testid="event-rate-absent">Not available from this server: it has no <code>GET /api/events/counts</code> (per-minute rollups), so this chart is not drawn rather than estimated.</p>`}
     ${res.state === 'error' && html`<${Alert} error=${res.error} />`}
-    ${res.state === 'ok' && html`<${Chart} id="chart-rate" title="Events per minute, last hour" series=${[{ label: 'events', color: '--accent' }]} data=${res.data} summary=${`${res.data[1].reduce((a, b) => a + b, 0)} events in the last hour.`} />`}
+    ${res.state === 'ok' && html`<${Chart} id="chart-rate" title="Events per minute, last hour" series=${[{ label: 'events', color: '--accent' }]} data=${res.data} summary=${`${total.toLocaleString()} events in the last hour's closed minutes.`} />
+      <p class="hint" data-testid="event-rate-total" data-total=${total}>From <code>GET /api/events/counts</code>: counts stored as each minute closes (and at once for imported past events), reloaded every ${duration(rateEvery)}.</p>`}
   </section>`;
 }
 
