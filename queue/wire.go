@@ -132,13 +132,13 @@ func parseRecord(rec string) (record, error) {
 		}
 		hdr[i], rest = rest[:k], rest[k+1:]
 	}
-	added, err1 := strconv.ParseInt(hdr[0], 10, 64)
-	nl, err2 := strconv.Atoi(hdr[2])
-	ol, err3 := strconv.Atoi(hdr[3])
-	if err1 != nil || err2 != nil || err3 != nil || nl < 0 || ol < 0 {
+	added, err1 := parseDigits(hdr[0])
+	nl, err2 := parseDigits(hdr[2])
+	ol, err3 := parseDigits(hdr[3])
+	if err1 != nil || err2 != nil || err3 != nil {
 		return r, errors.New("malformed record")
 	}
-	if nl+ol > len(rest) {
+	if nl > int64(len(rest)) || ol > int64(len(rest))-nl {
 		return r, errors.New("truncated record")
 	}
 	r.addedAt = msTime(added)
@@ -162,19 +162,31 @@ func (r runState) String() string {
 	return fmt.Sprintf("%d,%d,%d,%d", r.deliveries, r.failures, r.stalls, ms)
 }
 
+// parseRun takes what Lua's parse_run takes: exactly four runs of digits.
 func parseRun(s string) (runState, error) {
 	var r runState
 	var v [4]int64
+	rest := s
 	for i := range v {
-		part, rest, _ := strings.Cut(s, ",")
-		n, err := strconv.ParseInt(part, 10, 64)
-		if err != nil || n < 0 {
+		part, tail, found := strings.Cut(rest, ",")
+		n, err := parseDigits(part)
+		if err != nil || found == (i == len(v)-1) {
 			return r, fmt.Errorf("malformed run state %q", s)
 		}
-		v[i], s = n, rest
+		v[i], rest = n, tail
 	}
 	r.deliveries, r.failures, r.stalls, r.startedAt = v[0], v[1], v[2], msTime(v[3])
 	return r, nil
+}
+
+// parseDigits reads a number written as Lua's %d+ matches it: one or more
+// decimal digits, no sign. strconv alone would also take "+1" and "-1",
+// which the scripts read as no number at all.
+func parseDigits(s string) (int64, error) {
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, errWire
+	}
+	return strconv.ParseInt(s, 10, 64)
 }
 
 // A retention spec says what to keep of a job that ends: "r" removes it,

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/faultproxy"
 	"github.com/eventsd/eventsd/internal/ferrettest"
 	"github.com/eventsd/eventsd/internal/redistest"
@@ -131,8 +132,22 @@ func TestFaultStoreGone(t *testing.T) {
 	if !strings.Contains(pr.Detail, "mongodb") {
 		t.Errorf("readyz detail %q does not name mongodb", pr.Detail)
 	}
-	// Each of these waits for the driver to give up on the server, so they
-	// go at once.
+	// Once the store's guard has seen it go, a store-bound request is
+	// refused at once, with the guard's problem, not after the driver's
+	// server selection.
+	guardDetail := events.ErrUnavailable.Error()
+	eventually(t, 30*time.Second, "the guard answering for the store", func() (bool, string) {
+		start := time.Now()
+		a, err := p.try("GET", "/api/events", "")
+		took := time.Since(start)
+		if err != nil || a.Status != http.StatusServiceUnavailable || !strings.Contains(string(a.Body), guardDetail) {
+			return false, fmt.Sprintf("%v %v", a, err)
+		}
+		t.Logf("GET /api/events with the store known down: 503 in %s", took)
+		return true, ""
+	})
+	// Each of these is refused by the guard, or waits for the driver to give
+	// up on the server, so they go at once.
 	storeCalls := []struct{ method, path, body string }{
 		{"GET", "/api/events", ""},
 		{"GET", "/api/events?limit=5&name=order.placed", ""},

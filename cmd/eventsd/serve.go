@@ -17,6 +17,7 @@ import (
 	"github.com/eventsd/eventsd/internal/devredis"
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/metrics"
+	evstore "github.com/eventsd/eventsd/internal/store"
 	"github.com/eventsd/eventsd/internal/store/mongo"
 	"github.com/eventsd/eventsd/internal/store/postgres"
 	"github.com/eventsd/eventsd/internal/store/sqlite"
@@ -91,6 +92,17 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		metrics.Dependency{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		metrics.Dependency{Name: storeName, Ping: store.Ping})
 
+	// Every user of the store goes through the guard, so that while the
+	// store is down requests fail at once with a 503 instead of each
+	// waiting out the driver. It stops last, after every user.
+	guard := evstore.NewGuard(store, evstore.GuardConfig{Logger: log})
+	store = guard
+	r.Go(ctx, "store guard", guard.Run)
+	// One event writer batches the writes of concurrent jobs and of
+	// concurrent POST /api/events alike. It stops after both.
+	batcher := events.NewBatcher(store, 0)
+	r.Go(ctx, "event writer", batcher.Run)
+
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
 	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
@@ -143,6 +155,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		Gatherer:             reg,
 		Logger:               log,
 		Version:              versionString(),
+		Writer:               batcher,
 	})
 	srv := &http.Server{
 		Handler:           a,
@@ -154,7 +167,6 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	}
 	srv.RegisterOnShutdown(a.CloseStreams)
 	if cfg.HasRole(config.RoleWorker) {
-		batcher := events.NewBatcher(store, 0)
 		jm := metrics.NewJobs(reg)
 		roller := events.NewRoller(store, nil)
 		handlers := events.NewMux(map[string]queue.Handler{
@@ -176,9 +188,9 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
-		// Stopped in reverse: the outbox sweep, the worker, then the event
-		// writer, which the worker's last jobs still use.
-		r.Go(ctx, "event writer", batcher.Run)
+		// Stopped in reverse: the outbox sweep, then the worker (the event
+		// writer, which its last jobs still use, started earlier and stops
+		// later).
 		r.Go(ctx, "worker", w.Run)
 		r.Go(ctx, "webhook outbox sweep", fanout.Run)
 	}

@@ -153,6 +153,15 @@ type Config struct {
 	// Heartbeat is how often the SSE stream sends a comment to keep proxies
 	// from closing an idle connection. Default 15 s.
 	Heartbeat time.Duration
+	// Writer, when set, writes the events POST /api/events creates, so that
+	// concurrent requests share a store round trip (an *events.Batcher).
+	// Default: the store's Create, one round trip each.
+	Writer EventWriter
+}
+
+// EventWriter stores one event as events.Store.Create does.
+type EventWriter interface {
+	Write(ctx context.Context, e events.Event) (events.Event, error)
 }
 
 // API is eventsd's HTTP handler. Build it with New.

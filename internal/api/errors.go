@@ -72,6 +72,7 @@ var statuses = []struct {
 	{webhooks.ErrUnsafeURL, http.StatusUnprocessableEntity},
 	{errTooManyStreams, http.StatusTooManyRequests},
 	{errUnavailable, http.StatusServiceUnavailable},
+	{events.ErrUnavailable, http.StatusServiceUnavailable},
 	{queue.ErrStreamClosed, http.StatusServiceUnavailable},
 	{errInternal, http.StatusInternalServerError},
 }

@@ -218,7 +218,11 @@ func (a *API) createEvent(ctx context.Context, in *createEventInput) (*createEve
 	if err != nil {
 		return nil, err
 	}
-	e, err := a.store.Create(ctx, events.Event{Name: name, Data: data})
+	write := a.store.Create
+	if a.cfg.Writer != nil {
+		write = a.cfg.Writer.Write
+	}
+	e, err := write(ctx, events.Event{Name: name, Data: data})
 	if err != nil {
 		return nil, err
 	}

@@ -266,7 +266,7 @@ func Load(cmd Command, args []string, getenv func(string) string) (Config, error
 			raw = strings.TrimSpace(raw)
 		}
 		if err := s.parse(&c, raw); err != nil {
-			return Config{}, fmt.Errorf("%s=%s: %w", name, s.show(raw), err)
+			return Config{}, redactErr(fmt.Errorf("%s=%s: %w", name, s.show(raw), err), raw)
 		}
 	}
 	if _, err := c.RedisOptions(); err != nil {

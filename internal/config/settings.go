@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -358,9 +359,9 @@ func origins(dst *[]string, v string) error {
 		case strings.Contains(o, "*"):
 			return errors.New("list each origin; wildcards are not supported")
 		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			return fmt.Errorf("%q is not an origin like https://app.example.com", o)
+			return fmt.Errorf("%q is not an origin like https://app.example.com", redactURL(o))
 		case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-			return fmt.Errorf("%q: an origin is scheme://host[:port], with no path", o)
+			return fmt.Errorf("%q: an origin is scheme://host[:port], with no path", redactURL(o))
 		}
 		if !slices.Contains(out, o) {
 			out = append(out, o)
@@ -379,10 +380,10 @@ func addrs(dst *[]string, v string) error {
 		}
 		host, port, err := net.SplitHostPort(a)
 		if err != nil || host == "" {
-			return fmt.Errorf("%q is not host:port", a)
+			return fmt.Errorf("%q is not host:port", redactURL(a))
 		}
 		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q: port must be 1..65535", a)
+			return fmt.Errorf("%q: port must be 1..65535", redactURL(a))
 		}
 		out = append(out, a)
 	}
@@ -446,4 +447,66 @@ func parseRedisURL(v string) (*redis.Options, error) {
 		return nil, fmt.Errorf("not a Redis URL: %s", strings.TrimPrefix(err.Error(), "redis: "))
 	}
 	return opt, nil
+}
+
+// redactURL hides the password in a URL such as redis://user:pass@host, or
+// //user:pass@host without a scheme. It leaves other strings as they are.
+func redactURL(v string) string {
+	pw, at, ok := urlPassword(v)
+	if !ok {
+		return v
+	}
+	return v[:at-len(pw)] + "xxxxx" + v[at:]
+}
+
+// urlPassword returns the password in v read as a URL, and the index of the
+// '@' that ends it.
+func urlPassword(v string) (pw string, at int, ok bool) {
+	i := strings.Index(v, "//")
+	if i < 0 {
+		return "", 0, false
+	}
+	rest := v[i+2:]
+	end := strings.LastIndex(rest, "@")
+	if end < 0 {
+		return "", 0, false
+	}
+	_, pw, ok = strings.Cut(rest[:end], ":")
+	return pw, i + 2 + end, ok
+}
+
+// redactError is a setting's error with the password of the value it names
+// hidden wherever the message quotes the value.
+type redactError struct {
+	msg string
+	err error
+}
+
+func (e redactError) Error() string { return e.msg }
+func (e redactError) Unwrap() error { return e.err }
+
+// redactErr hides v's password, if v has one, in err's message: wherever
+// the message quotes it as part of a URL (":<password>@"), as written or
+// escaped by %q. The password alone is not replaced, since it may be a
+// word of the message, such as part of the setting's name.
+func redactErr(err error, v string) error {
+	pw, _, ok := urlPassword(v)
+	if !ok || pw == "" {
+		return err
+	}
+	msg := err.Error()
+	quoted := strconv.Quote(":" + pw + "@")
+	for _, s := range []string{":" + pw + "@", quoted[1 : len(quoted)-1]} {
+		// In any case: some settings quote their value lowercased. A
+		// password that is not UTF-8 cannot be a pattern; it is matched as is.
+		if re, err := regexp.Compile("(?i)" + regexp.QuoteMeta(s)); err == nil {
+			msg = re.ReplaceAllLiteralString(msg, ":xxxxx@")
+		} else {
+			msg = strings.ReplaceAll(msg, s, ":xxxxx@")
+		}
+	}
+	if msg == err.Error() {
+		return err
+	}
+	return redactError{msg: msg, err: err}
 }

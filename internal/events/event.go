@@ -42,6 +42,9 @@ var (
 	ErrInvalidLimit = errors.New("invalid limit: want 1 to 1000, or 0 for the default")
 	// ErrDuplicateID is a write that names an ID another event already has.
 	ErrDuplicateID = errors.New("an event with this id already exists")
+	// ErrUnavailable is a call refused at once because the store is known
+	// to be unreachable (store.Guard); nothing was read or written.
+	ErrUnavailable = errors.New("the event store is unavailable; try again later")
 )
 
 // NewID returns a fresh ObjectID in hex.
