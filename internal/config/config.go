@@ -221,6 +221,12 @@ type Config struct {
 // do not go together, like "EVENTS_STORE=postgres needs DATABASE_URL". For
 // -h or --help it returns an error wrapping flag.ErrHelp, so that the caller
 // can print Usage.
+// renamed lists settings that were renamed: one still set would otherwise
+// be ignored without a word.
+var renamed = map[string]struct{ name, why string }{
+	"CRON_EVENT_RATE": {"CRON_ROLLUP", "the per-minute event-rate log line became the rollup-events job, which stores per-minute counts"},
+}
+
 func Load(cmd Command, args []string, getenv func(string) string) (Config, error) {
 	if _, ok := defaultStore[cmd]; !ok {
 		return Config{}, fmt.Errorf("config: unknown command %q", cmd)
@@ -246,6 +252,12 @@ func Load(cmd Command, args []string, getenv func(string) string) (Config, error
 	}
 	if fs.NArg() > 0 {
 		return Config{}, fmt.Errorf("unexpected argument %q (eventsd help lists the settings)", fs.Arg(0))
+	}
+
+	for old, now := range renamed {
+		if getenv(old) != "" {
+			return Config{}, fmt.Errorf("%s is now %s: %s", old, now.name, now.why)
+		}
 	}
 
 	c := Config{Command: cmd}

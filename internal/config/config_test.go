@@ -341,3 +341,12 @@ func TestWebhookRetryDelays(t *testing.T) {
 		}
 	}
 }
+
+func TestRenamedSettingRefused(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"CRON_EVENT_RATE": "0 * * * * *"}
+	_, err := Load(Dev, nil, func(k string) string { return env[k] })
+	if err == nil || !strings.Contains(err.Error(), "CRON_EVENT_RATE is now CRON_ROLLUP") {
+		t.Fatalf("Load with CRON_EVENT_RATE: err = %v; want one naming CRON_ROLLUP", err)
+	}
+}
