@@ -22,8 +22,9 @@ import (
 // first failures mark the store down within about GuardConfig.PingTimeout;
 // while down it pings every RetryInterval and lets calls through again as
 // soon as one answers. Without Run a Guard passes every call through. The
-// methods of events.Rollups and events.WebhookStore are passed through
-// unguarded for now: only the event methods above fail fast.
+// methods of events.Rollups and events.WebhookStore fail fast the same way;
+// they check their input inside the store, so while it is down a bad input
+// to them is answered ErrUnavailable too.
 type Guard struct {
 	events.Store
 	cfg  GuardConfig
@@ -123,7 +124,8 @@ func (g *Guard) seen(ctx context.Context, err error) {
 // its own context ending before the store had a chance to fail.
 func callerFault(ctx context.Context, err error) bool {
 	for _, e := range []error{events.ErrNotFound, events.ErrInvalidID, events.ErrInvalidCursor,
-		events.ErrEmptyName, events.ErrInvalidLimit, events.ErrDuplicateID, events.ErrInvalidData} {
+		events.ErrEmptyName, events.ErrInvalidLimit, events.ErrDuplicateID, events.ErrInvalidData,
+		events.ErrTooManyCounts, events.ErrWebhookNotFound} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -234,4 +236,67 @@ func (g *Guard) Ping(ctx context.Context) error {
 	err := g.Store.Ping(ctx)
 	g.seen(ctx, err)
 	return err
+}
+
+// guarded runs call unless the store is down, and notes its error.
+func guarded[T any](g *Guard, ctx context.Context, call func() (T, error)) (T, error) {
+	if err := g.check(); err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := call()
+	g.seen(ctx, err)
+	return v, err
+}
+
+// RollUp is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) RollUp(ctx context.Context, minutes []time.Time) error {
+	_, err := guarded(g, ctx, func() (struct{}, error) { return struct{}{}, g.Store.RollUp(ctx, minutes) })
+	return err
+}
+
+// MinuteCounts is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) MinuteCounts(ctx context.Context, q events.CountQuery) ([]events.MinuteCount, error) {
+	return guarded(g, ctx, func() ([]events.MinuteCount, error) { return g.Store.MinuteCounts(ctx, q) })
+}
+
+// CreateWebhook is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) CreateWebhook(ctx context.Context, w events.Webhook) (events.Webhook, error) {
+	return guarded(g, ctx, func() (events.Webhook, error) { return g.Store.CreateWebhook(ctx, w) })
+}
+
+// GetWebhook is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) GetWebhook(ctx context.Context, id string) (events.Webhook, error) {
+	return guarded(g, ctx, func() (events.Webhook, error) { return g.Store.GetWebhook(ctx, id) })
+}
+
+// ListWebhooks is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) ListWebhooks(ctx context.Context, q events.WebhookQuery) (events.WebhookPage, error) {
+	return guarded(g, ctx, func() (events.WebhookPage, error) { return g.Store.ListWebhooks(ctx, q) })
+}
+
+// UpdateWebhook is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) UpdateWebhook(ctx context.Context, w events.Webhook) (events.Webhook, error) {
+	return guarded(g, ctx, func() (events.Webhook, error) { return g.Store.UpdateWebhook(ctx, w) })
+}
+
+// DeleteWebhook is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) DeleteWebhook(ctx context.Context, id string) error {
+	_, err := guarded(g, ctx, func() (struct{}, error) { return struct{}{}, g.Store.DeleteWebhook(ctx, id) })
+	return err
+}
+
+// RecordDeliveryOutcome is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) RecordDeliveryOutcome(ctx context.Context, id string, delivered bool, at time.Time) (events.Webhook, error) {
+	return guarded(g, ctx, func() (events.Webhook, error) { return g.Store.RecordDeliveryOutcome(ctx, id, delivered, at) })
+}
+
+// AddDeliveryAttempt is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt) (events.DeliveryAttempt, error) {
+	return guarded(g, ctx, func() (events.DeliveryAttempt, error) { return g.Store.AddDeliveryAttempt(ctx, a) })
+}
+
+// ListDeliveryAttempts is the Store's, or ErrUnavailable while it is down.
+func (g *Guard) ListDeliveryAttempts(ctx context.Context, q events.DeliveryQuery) (events.DeliveryPage, error) {
+	return guarded(g, ctx, func() (events.DeliveryPage, error) { return g.Store.ListDeliveryAttempts(ctx, q) })
 }

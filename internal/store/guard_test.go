@@ -87,7 +87,23 @@ func TestGuard(t *testing.T) {
 					_, err := g.DeleteOlderThan(ctx, time.Now().Add(-time.Hour))
 					return err
 				},
-				"Ping": g.Ping,
+				"Ping":   g.Ping,
+				"RollUp": func(ctx context.Context) error { return g.RollUp(ctx, []time.Time{time.Now()}) },
+				"MinuteCounts": func(ctx context.Context) error {
+					_, err := g.MinuteCounts(ctx, events.CountQuery{})
+					return err
+				},
+				"CreateWebhook": func(ctx context.Context) error {
+					_, err := g.CreateWebhook(ctx, events.Webhook{URL: "https://example.com/hook", Events: []string{"*"}})
+					return err
+				},
+				"GetWebhook":    func(ctx context.Context) error { _, err := g.GetWebhook(ctx, kept.ID); return err },
+				"ListWebhooks":  func(ctx context.Context) error { _, err := g.ListWebhooks(ctx, events.WebhookQuery{}); return err },
+				"DeleteWebhook": func(ctx context.Context) error { return g.DeleteWebhook(ctx, kept.ID) },
+				"ListDeliveryAttempts": func(ctx context.Context) error {
+					_, err := g.ListDeliveryAttempts(ctx, events.DeliveryQuery{})
+					return err
+				},
 			}
 			for name, call := range calls {
 				cctx, ccancel := context.WithTimeout(t.Context(), time.Minute)
