@@ -6,7 +6,9 @@ import (
 )
 
 // audit logs a management action taken through the API (pause, resume,
-// cancel, retry, retry-failed, remove, promote, delete-event) with who took
+// cancel, retry, retry-failed, remove, promote, delete-event, and a webhook
+// subscription's create, update, delete and rotate-secret, never its URL or
+// secret) with who took
 // it, as far as the server knows: the kind of token that let the request in
 // ("none" when the API is open) and the peer's address. An action refused
 // (an unknown job, a job in the wrong state) is logged with the status it

@@ -115,3 +115,37 @@ func TestManagementActionOpenAPI(t *testing.T) {
 		t.Errorf("records %v, want one pause with credential none", recs)
 	}
 }
+
+// TestWebhookActionsLogged: changes to webhook subscriptions are management
+// actions too, logged without the subscription's URL or secret.
+func TestWebhookActionsLogged(t *testing.T) {
+	t.Parallel()
+	b, _ := webhookSetup(t)
+	created := b.do(t, "POST", "/api/webhooks", strings.NewReader(`{"url":"https://93.184.215.14/hook?token=tok","events":["*"]}`))
+	wantStatus(t, created, http.StatusCreated)
+	w := created.json(t)
+	id, secret := w["id"].(string), w["secret"].(string)
+	wantStatus(t, b.do(t, "PATCH", "/api/webhooks/"+id, strings.NewReader(`{"enabled":false}`)), http.StatusOK)
+	rotated := b.do(t, "POST", "/api/webhooks/"+id+"/rotate-secret", nil)
+	wantStatus(t, rotated, http.StatusOK)
+	wantStatus(t, b.do(t, "DELETE", "/api/webhooks/"+id, nil), http.StatusNoContent)
+	wantStatus(t, b.do(t, "DELETE", "/api/webhooks/"+id, nil), http.StatusNotFound)
+
+	var got []string
+	for _, rec := range auditRecords(t, b) {
+		if rec["webhook_id"] != id {
+			t.Errorf("record without the subscription's id: %v", rec)
+		}
+		got = append(got, rec["action"].(string)+" "+rec["outcome"].(string))
+	}
+	want := []string{"webhook-create done", "webhook-update done", "webhook-rotate-secret done", "webhook-delete done", "webhook-delete refused"}
+	if strings.Join(got, ", ") != strings.Join(want, ", ") {
+		t.Errorf("actions logged: %v; want %v", got, want)
+	}
+	logs := b.logs.String()
+	for _, s := range []string{secret, rotated.json(t)["secret"].(string), "tok", "93.184.215.14"} {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log shows %q:\n%s", s, logs)
+		}
+	}
+}

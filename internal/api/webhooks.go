@@ -106,8 +106,9 @@ func (a *API) createWebhook(ctx context.Context, in *createWebhookInput) (*webho
 	w, err := a.store.CreateWebhook(ctx, events.Webhook{URL: in.Body.URL, Events: in.Body.Events,
 		Description: in.Body.Description, Secret: webhooks.NewSecret(), Enabled: true})
 	if err != nil {
-		return nil, err
+		return nil, a.audit(ctx, "webhook-create", err)
 	}
+	a.audit(ctx, "webhook-create", nil, "webhook_id", w.ID)
 	return &webhookSecretOutput{Location: "/api/webhooks/" + w.ID, Body: webhookSecretView{viewWebhook(w), w.Secret}}, nil
 }
 
@@ -218,8 +219,9 @@ func (a *API) updateWebhook(ctx context.Context, in *updateWebhookInput) (*webho
 		w.Enabled = *in.Body.Enabled
 	}
 	if w, err = a.store.UpdateWebhook(ctx, w); err != nil {
-		return nil, err
+		return nil, a.audit(ctx, "webhook-update", err, "webhook_id", in.ID)
 	}
+	a.audit(ctx, "webhook-update", nil, "webhook_id", in.ID, "enabled", w.Enabled)
 	return &webhookOutput{Body: viewWebhook(w)}, nil
 }
 
@@ -235,7 +237,7 @@ var deleteWebhookOp = huma.Operation{
 }
 
 func (a *API) deleteWebhook(ctx context.Context, in *webhookIDInput) (*struct{}, error) {
-	return nil, a.store.DeleteWebhook(ctx, in.ID)
+	return nil, a.audit(ctx, "webhook-delete", a.store.DeleteWebhook(ctx, in.ID), "webhook_id", in.ID)
 }
 
 // POST /api/webhooks/{id}/rotate-secret
@@ -258,8 +260,9 @@ func (a *API) rotateSecret(ctx context.Context, in *webhookIDInput) (*webhookSec
 	}
 	w.Secret = webhooks.NewSecret()
 	if w, err = a.store.UpdateWebhook(ctx, w); err != nil {
-		return nil, err
+		return nil, a.audit(ctx, "webhook-rotate-secret", err, "webhook_id", in.ID)
 	}
+	a.audit(ctx, "webhook-rotate-secret", nil, "webhook_id", in.ID)
 	return &webhookSecretBodyOutput{Body: webhookSecretView{viewWebhook(w), w.Secret}}, nil
 }
 
