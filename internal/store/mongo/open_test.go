@@ -151,7 +151,9 @@ func TestDatabaseName(t *testing.T) {
 		{srv.URI("shop") + "?appName=x", mongo.Config{}, "shop"},
 		{srv.URI("shop"), mongo.Config{Database: "other"}, "other"},
 	} {
-		s, err := mongo.Open(context.Background(), tc.uri, tc.cfg)
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // as openTest
+		s, err := mongo.Open(ctx, tc.uri, tc.cfg)
+		cancel()
 		if err != nil {
 			t.Fatalf("Open(%s): %v", tc.uri, err)
 		}
@@ -252,7 +254,9 @@ func TestIndexes(t *testing.T) {
 
 func openURI(t *testing.T, uri string, cfg mongo.Config) *mongo.Store {
 	t.Helper()
-	s, err := mongo.Open(context.Background(), uri, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // as openTest
+	defer cancel()
+	s, err := mongo.Open(ctx, uri, cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}

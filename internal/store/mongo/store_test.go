@@ -13,7 +13,11 @@ import (
 
 func openTest(t testing.TB, cfg mongo.Config) *mongo.Store {
 	t.Helper()
-	s, err := mongo.Open(context.Background(), ferrettest.URI(t), cfg)
+	// Open's own deadline bounds the migrations; a busy test machine can
+	// make FerretDB's index builds outlast the 5 s per-call default.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	s, err := mongo.Open(ctx, ferrettest.URI(t), cfg)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
