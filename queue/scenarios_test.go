@@ -447,6 +447,11 @@ func cancelRunning(t *testing.T, b *bundle) {
 	w := watch(t, b.q)
 	started := make(chan string, 1)
 	causes := make(chan error, 1)
+	type observation struct {
+		to  State
+		err error
+	}
+	observed := make(chan observation, 1)
 	b.logs.expect("job failed")
 	// A lease long enough that no heartbeat (every lease/3) comes in the
 	// test's lifetime: the cancel can only arrive by pub/sub.
@@ -455,7 +460,9 @@ func cancelRunning(t *testing.T, b *bundle) {
 		<-ctx.Done()
 		causes <- context.Cause(ctx)
 		return nil, ctx.Err()
-	}, WorkerConfig{LeaseTime: time.Hour})
+	}, WorkerConfig{LeaseTime: time.Hour, Observer: Observer{Finished: func(_ *Job, to State, _ time.Duration, err error) {
+		observed <- observation{to, err}
+	}}})
 	subscribed := make(chan struct{})
 	wk.hooks.subscribed = func() { close(subscribed) }
 	startWorker(t, wk)
@@ -474,6 +481,10 @@ func cancelRunning(t *testing.T, b *bundle) {
 	}
 	if !errors.Is(cause, ErrCancelled) {
 		t.Fatalf("handler context cause = %v, want ErrCancelled", cause)
+	}
+	// The observer (the job metrics) hears of a cancellation, not a failure.
+	if o := <-observed; o.to != StateFailed || !errors.Is(o.err, ErrCancelled) || !errors.Is(o.err, context.Canceled) {
+		t.Fatalf("observer told %v, %v; want StateFailed and an error wrapping ErrCancelled and the handler's", o.to, o.err)
 	}
 	if e := w.awaitJob(t, j.ID, EventFailed); e.Error != "cancelled: context canceled" {
 		t.Fatalf("failed event %+v", e)

@@ -58,6 +58,8 @@ type Observer struct {
 	// Finished is called with where the job went: StateCompleted,
 	// StateFailed, StateDelayed or StateWaiting (to be retried), or
 	// StateActive when the worker lost the job's lease and recorded nothing.
+	// err is the handler's; for a job cancelled while it ran, it wraps
+	// ErrCancelled.
 	Finished func(job *Job, to State, took time.Duration, err error)
 }
 
@@ -247,6 +249,9 @@ func (w *Worker) runJob(s *slot, job *Job) {
 	w.pending.Done()
 	w.logOutcome(job, o, to, ok)
 	if f := w.cfg.Observer.Finished; f != nil {
+		if err != nil && errors.Is(context.Cause(ctx), ErrCancelled) && !errors.Is(err, ErrCancelled) {
+			err = fmt.Errorf("%w: %w", ErrCancelled, err)
+		}
 		f(job, to, took, err)
 	}
 }

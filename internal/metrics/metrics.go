@@ -6,6 +6,7 @@
 package metrics
 
 import (
+	"errors"
 	"time"
 
 	"github.com/eventsd/eventsd/queue"
@@ -24,7 +25,7 @@ func NewJobs(reg prometheus.Registerer) *Jobs {
 	m := &Jobs{
 		processed: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "eventsd_jobs_processed_total",
-			Help: "Job attempts this process ran, by outcome: completed, failed (for good) or retried.",
+			Help: "Job attempts this process ran, by outcome: completed, failed (for good), cancelled (while it ran) or retried.",
 		}, []string{"queue", "outcome"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "eventsd_job_duration_seconds",
@@ -56,6 +57,9 @@ func (m *Jobs) Observer() queue.Observer {
 				outcome = "completed"
 			case queue.StateFailed:
 				outcome = "failed"
+				if errors.Is(err, queue.ErrCancelled) {
+					outcome = "cancelled"
+				}
 			}
 			m.processed.WithLabelValues(job.Queue, outcome).Inc()
 			m.duration.WithLabelValues(job.Queue, job.Name).Observe(took.Seconds())
