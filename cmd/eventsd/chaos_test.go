@@ -47,25 +47,39 @@ func TestChaos(t *testing.T) {
 
 // chaosAOF: Redis with an append-only file, killed and restarted once.
 // Every job the API accepted ends with exactly one event; none is stuck and
-// none failed. With appendfsync everysec as with always: a killed Redis
-// process has written what it acknowledged to the OS (only a machine crash
-// could lose the last second).
+// none failed. With appendfsync always that holds for every job. With
+// everysec, Redis answers before it writes the file while a background
+// fsync is still running, for up to 2 s (aof.c postpones the write), so a
+// killed Redis can lose what it acknowledged in the last 2 s: jobs accepted
+// in that window may be lost with it (the test counts them), never others.
 func chaosAOF(t *testing.T, fsync string) {
 	c := newChaos(t, "--appendonly", "yes", "--appendfsync", fsync)
+	var killedAt time.Time
 	c.run(func(accepted int) {
 		if accepted >= c.jobs/2 && !c.restarted {
+			killedAt = time.Now()
 			c.restartRedis()
 		}
 	})
 	c.drain()
 	byJob := c.api.eventsByJob() // fails on a job with two events
-	missing := 0
+	missing, lost := 0, 0
 	for _, a := range c.accepted {
-		if _, ok := byJob[a.id]; !ok {
-			missing++
+		if _, ok := byJob[a.id]; ok {
+			continue
 		}
+		// The window: the 2 s Redis may postpone its write, and a margin for
+		// the time between the API's answer and a.at.
+		if fsync == "everysec" && !a.at.Before(killedAt.Add(-2500*time.Millisecond)) && a.at.Before(killedAt) {
+			lost++
+			continue
+		}
+		missing++
 	}
 	c.report(byJob)
+	if lost > 0 {
+		t.Logf("Redis lost %d jobs it had acknowledged in the 2.5 s before it was killed (appendfsync everysec)", lost)
+	}
 	if missing > 0 {
 		t.Errorf("%d of %d accepted jobs have no event", missing, len(c.accepted))
 	}

@@ -338,7 +338,11 @@ func TestServerInUse(t *testing.T) {
 	}()
 	os.WriteFile(filepath.Join(dir, PIDFile), fmt.Appendf(nil, "%d %d\n", serverPID, owner.Process.Pid), 0o600)
 	deadline := time.Now().Add(30 * time.Second)
-	for !isRedisServer(serverPID) { // until the shell has exec'd it
+	// Until the shell has exec'd it and it answers: a server that exited
+	// at once (its port taken meanwhile by another test) is no owner's.
+	probe := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port, MaxRetries: -1})
+	defer probe.Close()
+	for !isRedisServer(serverPID) || probe.Ping(t.Context()).Err() != nil {
 		if time.Now().After(deadline) {
 			t.Fatal("redis-server did not start")
 		}
