@@ -41,16 +41,7 @@ type countsInput struct {
 // Resolve checks what the schema cannot: offsets RFC 3339 allows, and a
 // window that is not empty nor longer than maxCountWindow.
 func (in *countsInput) Resolve(ctx huma.Context) []error {
-	var errs []error
-	for _, p := range []struct {
-		name string
-		t    time.Time
-	}{{"from", in.From}, {"to", in.To}} {
-		if _, off := p.t.Zone(); off < -maxOffset || off > maxOffset {
-			errs = append(errs, &huma.ErrorDetail{Location: "query." + p.name,
-				Message: "the UTC offset must be within ±23:59", Value: ctx.Query(p.name)})
-		}
-	}
+	errs := checkOffsets(ctx, in.From, in.To)
 	if len(errs) > 0 {
 		return errs
 	}

@@ -83,16 +83,7 @@ type listEventsInput struct {
 // Go's parser accepts but RFC 3339 does not (nor can the time be written
 // back), and an empty time window, which can only be a mistake.
 func (in *listEventsInput) Resolve(ctx huma.Context) []error {
-	var errs []error
-	for _, p := range []struct {
-		name string
-		t    time.Time
-	}{{"from", in.From}, {"to", in.To}} {
-		if _, off := p.t.Zone(); off < -maxOffset || off > maxOffset {
-			errs = append(errs, &huma.ErrorDetail{Location: "query." + p.name,
-				Message: "the UTC offset must be within ±23:59", Value: ctx.Query(p.name)})
-		}
-	}
+	errs := checkOffsets(ctx, in.From, in.To)
 	if len(errs) == 0 && !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
 		errs = append(errs, &huma.ErrorDetail{Location: "query.to", Message: "to must be after from", Value: ctx.Query("to")})
 	}
@@ -101,6 +92,22 @@ func (in *listEventsInput) Resolve(ctx huma.Context) []error {
 
 // maxOffset is RFC 3339's largest UTC offset, 23:59, in seconds.
 const maxOffset = 23*3600 + 59*60
+
+// checkOffsets refuses a from or to query time whose offset RFC 3339 does
+// not allow (Go's parser takes up to ±24:00, which cannot be written back).
+func checkOffsets(ctx huma.Context, from, to time.Time) []error {
+	var errs []error
+	for _, p := range []struct {
+		name string
+		t    time.Time
+	}{{"from", from}, {"to", to}} {
+		if _, off := p.t.Zone(); off < -maxOffset || off > maxOffset {
+			errs = append(errs, &huma.ErrorDetail{Location: "query." + p.name,
+				Message: "the UTC offset must be within ±23:59", Value: ctx.Query(p.name)})
+		}
+	}
+	return errs
+}
 
 type eventPage struct {
 	Items      []eventView `json:"items" nullable:"false"`
