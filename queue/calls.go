@@ -100,9 +100,9 @@ func decodeFetch(res []any) (fetchReply, error) {
 		}
 		vals[i] = n
 	}
-	now, resumedAt := vals[0], vals[2]
+	now, resumedAt := vals[0]/1000, vals[2] // Redis's now in ms, from µs
 	recs := res[6:]
-	r := fetchReply{now: msTime(now), wakeAt: msTime(vals[1])}
+	r := fetchReply{now: time.UnixMicro(vals[0]), wakeAt: msTime(vals[1])}
 	if len(recs) == 0 {
 		return r, nil
 	}

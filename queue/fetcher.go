@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,6 +18,9 @@ func (w *Worker) runFetcher(ctx context.Context) {
 	// refuses the blocking wait must not make every good fetch reset the
 	// wait's backoff (the worker would poll and log at once).
 	var fetchFailing, waitFailing retryDelay
+	// idle > 0: the last fetch found no more work, so the next one first
+	// waits up to idle for a wake, in the same round trip.
+	var idle time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -38,9 +42,22 @@ func (w *Worker) runFetcher(ctx context.Context) {
 		// again, instead of leasing others while those sit out their lease.
 		req := request{id: newRequestID(), key: w.fetchKey}
 		var jobs []*Job
-		var wait time.Duration
-		for {
-			var err error
+		var wait, backoff time.Duration
+		err := errNotFetched
+		if idle > 0 {
+			var waitErr error
+			jobs, wait, waitErr, err = w.waitThenFetch(ctx, idle, n, req)
+			if waitErr != nil && ctx.Err() == nil {
+				// Sleep after handing out what the fetch leased, not before.
+				backoff = waitFailing.next()
+				if waitFailing.shouldLog() {
+					w.log.Warn("waiting for jobs failed; retrying", "err", waitErr, "retry_in", backoff)
+				}
+			} else if waitErr == nil {
+				waitFailing.reset()
+			}
+		}
+		for err != nil {
 			jobs, wait, err = w.fetch(ctx, n, req)
 			if err == nil {
 				break
@@ -82,20 +99,18 @@ func (w *Worker) runFetcher(ctx context.Context) {
 			w.pending.Add(1)
 			w.work <- j
 		}
-		if len(jobs) == n {
-			continue // there may be more
+		idle = 0
+		if len(jobs) < n {
+			idle = wait // a wait under a millisecond is none: fetch again at once
 		}
-		if err := w.wait(ctx, wait); err != nil && ctx.Err() == nil {
-			d := waitFailing.next()
-			if waitFailing.shouldLog() {
-				w.log.Warn("waiting for jobs failed; retrying", "err", err, "retry_in", d)
-			}
-			sleep(ctx, d)
-		} else {
-			waitFailing.reset()
+		if backoff > 0 {
+			sleep(ctx, backoff)
 		}
 	}
 }
+
+// errNotFetched marks a batch no fetch has answered yet.
+var errNotFetched = errors.New("not fetched yet")
 
 // maxFetch bounds the jobs one fetch leases, keeping each script short.
 const maxFetch = 500
@@ -109,14 +124,21 @@ func (w *Worker) fetch(ctx context.Context, n int, req request) ([]*Job, time.Du
 	if err != nil {
 		return nil, 0, err
 	}
+	return w.fetched(res)
+}
+
+// fetched decodes a fetch's reply into its jobs and how long to wait if
+// there is no more work.
+func (w *Worker) fetched(res []any) ([]*Job, time.Duration, error) {
 	r, err := decodeFetch(res)
 	if err != nil {
 		return nil, 0, err
 	}
 	wait := w.cfg.MaxIdleWait
 	if !r.wakeAt.IsZero() {
-		// One millisecond past the due time, so the next fetch finds it due.
-		wait = min(wait, r.wakeAt.Sub(r.now)+time.Millisecond)
+		// Redis's now is whole milliseconds, rounded down: the due time
+		// has passed once this long has passed here.
+		wait = min(wait, r.wakeAt.Sub(r.now))
 	}
 	return w.jobsOf(r), wait, nil
 }
@@ -165,15 +187,21 @@ func (w *Worker) jobsOf(r fetchReply) []*Job {
 	return out
 }
 
-// wait blocks until a job may be ready: another client woke this worker, or
-// d passed. Redis checks blocking timeouts only about ten times a second and
-// in whole seconds here, so a wait shorter than MaxIdleWait, or not a whole
-// number of seconds, is ended by a local timer pushing to this worker's own
-// key, to the millisecond; the BLPOP timeout is then only a backstop.
-func (w *Worker) wait(ctx context.Context, d time.Duration) error {
-	if d < time.Millisecond {
-		return nil
-	}
+// waitThenFetch blocks until a job may be ready (another client woke this
+// worker, or d passed), then leases up to n jobs: both in one round trip,
+// the fetch pipelined behind the blocking wait, so that Redis runs it the
+// moment the wait ends. A wake costs one hop from Redis to this worker
+// rather than three (the wake, the fetch, its reply).
+//
+// Redis checks blocking timeouts only about ten times a second and in whole
+// seconds here, so a wait shorter than MaxIdleWait, or not a whole number of
+// seconds, is ended by a local timer pushing to this worker's own key, to
+// the millisecond; the BLPOP timeout is then only a backstop.
+//
+// waitErr is the wait's failure; err the fetch's, or errNotFetched when it
+// may not have run (the caller then asks again with the same request, which
+// answers what it leased if it did run).
+func (w *Worker) waitThenFetch(ctx context.Context, d time.Duration, n int, req request) (jobs []*Job, wait time.Duration, waitErr, err error) {
 	d = min(d, w.cfg.MaxIdleWait)
 	block := d
 	if d < w.cfg.MaxIdleWait || d%time.Second != 0 {
@@ -181,11 +209,51 @@ func (w *Worker) wait(ctx context.Context, d time.Duration) error {
 		defer t.Stop()
 		block = d.Truncate(time.Second) + 2*time.Second
 	}
-	err := w.q.rdb.BLPop(ctx, block, w.q.keys[kMarker], w.wakeKey).Err()
-	if errors.Is(err, redis.Nil) || ctx.Err() != nil {
-		return nil
+	rdb, err := w.waitClient(ctx)
+	if err != nil {
+		return nil, 0, err, errNotFetched
 	}
-	return err
+	// Not cancelled with ctx: shutdown ends the wait by pushing to wakeKey,
+	// and a reply read halfway would cost the connection.
+	pctx := context.WithoutCancel(ctx)
+	pipe := rdb.Pipeline()
+	pop := pipe.BLPop(pctx, block, w.q.keys[kMarker], w.wakeKey)
+	keys, argv := w.q.callArgs(req, fetchArgs{count: n, lease: w.cfg.LeaseTime, maxStalls: w.cfg.MaxStalls}.args())
+	fetched := scriptFetch.EvalSha(pctx, pipe, keys, argv...)
+	_, _ = pipe.Exec(pctx) // each command's error is read below
+	if waitErr = pop.Err(); errors.Is(waitErr, redis.Nil) {
+		waitErr = nil
+	}
+	res, ferr := fetched.Slice()
+	if ferr != nil {
+		return nil, 0, waitErr, errNotFetched // NOSCRIPT, or the connection: ask again
+	}
+	jobs, wait, err = w.fetched(res)
+	return jobs, wait, waitErr, err
+}
+
+// waitClient is a client for this worker's blocking waits: one whose
+// read timeout outlasts the longest wait, since a pipeline is read with the
+// client's timeout rather than the blocking command's. In a cluster it is
+// the queue's shard (the pipeline goes there directly; a MOVED reply fails
+// it and the plain fetch that follows is redirected).
+func (w *Worker) waitClient(ctx context.Context) (*redis.Client, error) {
+	var c *redis.Client
+	switch rdb := w.q.rdb.(type) {
+	case *redis.Client:
+		c = rdb
+	case *redis.ClusterClient:
+		var err error
+		if c, err = rdb.MasterForKey(ctx, w.q.keys[kMarker]); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("queue: blocking waits need a *redis.Client or *redis.ClusterClient, not %T", rdb)
+	}
+	if w.waitBase != c {
+		w.waitBase, w.waitRdb = c, c.WithTimeout(w.cfg.MaxIdleWait+12*time.Second)
+	}
+	return w.waitRdb, nil
 }
 
 // interruptWait ends this worker's blocking wait: at shutdown, or when a

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // WorkerConfig tunes a Worker. The zero value of each field means its default.
@@ -91,6 +93,10 @@ type Worker struct {
 	// for the recorder nor given up; the recorder stops only at zero.
 	pending sync.WaitGroup
 	jobsCtx context.Context
+
+	// The fetcher's client for blocking waits, made from waitBase (see
+	// waitClient); only the fetcher uses them.
+	waitBase, waitRdb *redis.Client
 
 	started atomic.Bool
 	hooks   testHooks

@@ -36,10 +36,10 @@ local function active_head()
 end
 
 -- Redis's clock, not the client's, so clients with skewed clocks agree on
--- due times and leases.
+-- due times and leases. Also returns the time in µs, as text.
 local function now_ms()
   local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000), t[1] .. string.format('%06d', tonumber(t[2]))
 end
 
 local function int(n) return string.format('%d', n) end

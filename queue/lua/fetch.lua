@@ -6,7 +6,8 @@
 -- call returns the same jobs rather than leasing more and losing these.
 -- ARGV[3] count, ARGV[4] leaseMs, ARGV[5] maxStalls.
 -- Reply (an array, the one script whose reply is not packed: the records go
--- out as Redis has them, without passing through Lua strings): now, wakeAt
+-- out as Redis has them, without passing through Lua strings): now (in µs,
+-- so that a worker waits for a due time to the microsecond), wakeAt
 -- (earliest delayed due time or lease expiry when fewer than count jobs were
 -- leased, else 0), the queue's last resume time, the leased jobs' ids, their
 -- run states and their waiting scores (priority * 2^43 + the time each
@@ -41,7 +42,7 @@ local prev = remembered()
 if prev then return replay(prev) end
 
 local count, lease, maxStalls = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
-local now = now_ms()
+local now, nowUs = now_ms()
 
 local dh = redis.call('ZRANGE', kDelayed, 0, 0, 'WITHSCORES')
 if dh[2] and tonumber(dh[2]) <= now then
@@ -142,7 +143,7 @@ if #leased < count then
   if dh[2] then wakeAt = tonumber(dh[2]) end
   if ah and (wakeAt == 0 or ah < wakeAt) then wakeAt = ah end
 end
-out[1], out[2], out[3] = int(now), int(wakeAt), meta[2] or '0'
+out[1], out[2], out[3] = nowUs, int(wakeAt), meta[2] or '0'
 if #leased > 0 then
   out[4], out[5], out[6] = table.concat(leased, '\n'), table.concat(runsOut, '\n'), table.concat(scores, '\n')
   remember(out[1] .. '\n' .. out[2] .. '\n' .. out[3] .. '\n' .. out[4])
