@@ -2,11 +2,14 @@ package queue
 
 import (
 	"context"
-	"github.com/eventsd/eventsd/internal/redistest"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/eventsd/eventsd/internal/redistest"
 )
 
 // BenchmarkProcessNoop measures a worker draining no-op jobs at concurrency
@@ -40,7 +43,7 @@ func BenchmarkProcessNoop(b *testing.B) {
 	}), WorkerConfig{Concurrency: 100, Logger: quietLogger()})
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := processCPU()
+	cpu0, redis0 := processCPU(), redisCPU(b, r)
 	wctx, stop := context.WithCancel(ctx)
 	stopped := make(chan struct{})
 	go func() { w.Run(wctx); close(stopped) }()
@@ -54,6 +57,11 @@ func BenchmarkProcessNoop(b *testing.B) {
 	<-stopped
 	b.StopTimer()
 	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/job")
+	if redis0 >= 0 {
+		// The server's CPU, all its clients': meaningful on a server that
+		// serves nothing else meanwhile.
+		b.ReportMetric(float64((redisCPU(b, r)-redis0).Nanoseconds())/float64(b.N), "redis-cpu-ns/job")
+	}
 	if c, _ := q.Counts(ctx); c.CompletedTotal != n {
 		b.Fatalf("completed %d of %d", c.CompletedTotal, n)
 	}
@@ -64,6 +72,32 @@ func setupBench(b *testing.B) *bundle {
 	b.Helper()
 	r := redistest.Start(b)
 	return &bundle{rdb: r.Client, client: NewClient(r.Client, Config{Prefix: r.Prefix}), logs: &warnings{}}
+}
+
+// redisCPU is the CPU time the Redis server has used (INFO cpu), or -1
+// where the server does not say (miniredis).
+func redisCPU(b *testing.B, r *bundle) time.Duration {
+	info, err := r.rdb.Info(context.Background(), "cpu").Result()
+	if err != nil {
+		return -1
+	}
+	var total float64
+	found := 0
+	for line := range strings.SplitSeq(info, "\r\n") {
+		k, v, _ := strings.Cut(line, ":")
+		if k == "used_cpu_sys" || k == "used_cpu_user" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("INFO cpu %s: %v", k, err)
+			}
+			total += f
+			found++
+		}
+	}
+	if found != 2 {
+		return -1
+	}
+	return time.Duration(total * float64(time.Second))
 }
 
 // processCPU is the CPU time this process has used (user and system).
