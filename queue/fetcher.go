@@ -148,9 +148,16 @@ func (w *Worker) fetched(res []any) ([]*Job, time.Duration, error) {
 func (w *Worker) jobsOf(r fetchReply) []*Job {
 	jobs := make([]Job, len(r.jobs))
 	runs := make([]running, len(r.jobs))
+	type parsed struct {
+		rec record
+		err error
+	}
+	recs := make([]parsed, len(r.jobs))
 	size := 0
-	for _, f := range r.jobs {
-		size += len(f.record)
+	for i, f := range r.jobs {
+		rec, err := parseRecord(f.record)
+		recs[i] = parsed{rec, err}
+		size += len(rec.data)
 	}
 	buf := make([]byte, 0, size)
 	out := make([]*Job, 0, len(r.jobs))
@@ -162,7 +169,7 @@ func (w *Worker) jobsOf(r fetchReply) []*Job {
 		j.run = &runs[i]
 		j.Failures, j.Stalls, j.StartedAt = int(run.failures), int(run.stalls), run.startedAt
 		j.Attempt = j.Failures + 1
-		rec, err := parseRecord(f.record)
+		rec, err := recs[i].rec, recs[i].err
 		if err == nil {
 			err = runErr
 		}

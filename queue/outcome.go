@@ -68,28 +68,43 @@ func retryOutcome(j *Job, d time.Duration, msg string) outcome {
 
 // ackArgs orders a batch of outcomes as the ack script takes them: the
 // common ones (a first attempt completed and removed) first, as id and run
-// state only; every other with its code and text. It returns the batch in
-// that order, by which the script's lost positions count.
+// state only, all in one argument; every other with its code and text. It
+// returns the batch in that order, by which the script's lost positions
+// count (the batch itself when all are common, as most are).
 func ackArgs(batch []outcome) ([]outcome, []any) {
-	ordered := make([]outcome, 0, len(batch))
+	common, size := 0, 0
 	for _, o := range batch {
 		if o.common() {
-			ordered = append(ordered, o)
+			common++
+			size += len(o.id) + len(o.state) + 2
 		}
 	}
-	common := len(ordered)
-	for _, o := range batch {
-		if !o.common() {
-			ordered = append(ordered, o)
+	ordered := batch
+	if common < len(batch) {
+		ordered = make([]outcome, 0, len(batch))
+		for _, o := range batch {
+			if o.common() {
+				ordered = append(ordered, o)
+			}
+		}
+		for _, o := range batch {
+			if !o.common() {
+				ordered = append(ordered, o)
+			}
 		}
 	}
-	args := make([]any, 0, 1+2*common+4*(len(batch)-common))
-	args = append(args, common)
-	for _, o := range ordered {
-		args = append(args, o.id, o.state)
-		if !o.common() {
-			args = append(args, string(o.kind)+"|"+strconv.Itoa(o.flags)+"|"+strconv.Itoa(o.attempt)+"|"+o.spec, o.text)
-		}
+	var pairs strings.Builder
+	pairs.Grow(size)
+	for _, o := range ordered[:common] {
+		pairs.WriteString(o.id)
+		pairs.WriteByte('\n')
+		pairs.WriteString(o.state)
+		pairs.WriteByte('\n')
+	}
+	args := make([]any, 0, 2+4*(len(batch)-common))
+	args = append(args, common, pairs.String())
+	for _, o := range ordered[common:] {
+		args = append(args, o.id, o.state, string(o.kind)+"|"+strconv.Itoa(o.flags)+"|"+strconv.Itoa(o.attempt)+"|"+o.spec, o.text)
 	}
 	return ordered, args
 }

@@ -86,10 +86,10 @@ func TestOutcomeArgs(t *testing.T) {
 		o    outcome
 		want string
 	}{
-		{completedOutcome(j, `"r"`), `[0 a 7,1,0,5 c|11|2|k:3:0 "r"]`},
-		{failedOutcome(j, "no"), `[0 a 7,1,0,5 f|11|2|k:0:0 no]`},
-		{retryOutcome(j, 1500*time.Millisecond, "again"), `[0 a 7,1,0,5 r|11|2|1500 again]`},
-		{retryOutcome(j, -time.Second, "again"), `[0 a 7,1,0,5 r|11|2|0 again]`},
+		{completedOutcome(j, `"r"`), `[0  a 7,1,0,5 c|11|2|k:3:0 "r"]`},
+		{failedOutcome(j, "no"), `[0  a 7,1,0,5 f|11|2|k:0:0 no]`},
+		{retryOutcome(j, 1500*time.Millisecond, "again"), `[0  a 7,1,0,5 r|11|2|1500 again]`},
+		{retryOutcome(j, -time.Second, "again"), `[0  a 7,1,0,5 r|11|2|0 again]`},
 	} {
 		if _, args := ackArgs([]outcome{tc.o}); fmt.Sprint(args) != tc.want {
 			t.Errorf("args %v, want %s", args, tc.want)
@@ -102,7 +102,7 @@ func TestOutcomeArgs(t *testing.T) {
 	// Common outcomes go first, as id and run state only.
 	first := &Job{ID: "b", Attempt: 1, Options: JobOptions{RemoveOnComplete: Remove}, run: &running{state: "1,0,0,5"}}
 	order, args := ackArgs([]outcome{failedOutcome(j, "no"), completedOutcome(first, "")})
-	if fmt.Sprint(args) != `[1 b 1,0,0,5 a 7,1,0,5 f|11|2|k:0:0 no]` || order[0].id != "b" || order[1].id != "a" {
+	if fmt.Sprint(args) != "[1 b\n1,0,0,5\n a 7,1,0,5 f|11|2|k:0:0 no]" || order[0].id != "b" || order[1].id != "a" {
 		t.Errorf("mixed batch: args %v, order %v", args, order)
 	}
 }

@@ -7,9 +7,10 @@
 -- Remembers its reply under the worker's ack key: a retried batch is
 -- recorded once and answered as the first time.
 -- ARGV[3] is k, the number of outcomes that are a first attempt completed
--- and removed (the default, and most of them); then k pairs: id, the run
--- state the fetch gave; then, for every other outcome, 4 fields: id, run
--- state, code, text. The code is "<kind>|<flags>|<attempt>|<spec>": kind
+-- and removed (the default, and most of them); ARGV[4] their ids and the
+-- run states the fetch gave, each followed by a newline (one argument for
+-- all: every argument costs Redis and the client alike); then, for every
+-- other outcome, 4 fields: id, run state, code, text. The code is "<kind>|<flags>|<attempt>|<spec>": kind
 -- 'c' completed, 'f' failed or 'r' to retry; flags the sum of 1 (the job
 -- has a dedup key), 2 (a priority), 4 (progress), 8 (a history); the
 -- attempt's number; spec the retention spec for c and f, the delay in ms
@@ -23,12 +24,18 @@ local function has(flags, bit) return math.floor(flags / bit) % 2 == 1 end
 local now = now_ms()
 local nowText = int(now) -- Lua formats numbers slowly: once
 local k = tonumber(ARGV[3])
-local n = k + (#ARGV - 3 - 2 * k) / 4
--- at[i] is where outcome i's fields start in ARGV
-local ids, at = {}, {}
-for i = 1, k do at[i] = 2 * i + 2 end
-for i = k + 1, n do at[i] = 4 + 2 * k + 4 * (i - k - 1) end
-for i = 1, n do ids[i] = ARGV[at[i]] end
+-- Per outcome: ids[i], states[i]; codes[i] and texts[i] for the uncommon.
+local ids, states, codes, texts = {}, {}, {}, {}
+local n = 0
+for id, state in string.gmatch(ARGV[4], '([^\n]*)\n([^\n]*)\n') do
+  n = n + 1
+  ids[n], states[n] = id, state
+end
+if n ~= k then return redis.error_reply('ERR ack: ' .. n .. ' common outcomes given, ' .. k .. ' announced') end
+for b = 5, #ARGV, 4 do
+  n = n + 1
+  ids[n], states[n], codes[n], texts[n] = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3]
+end
 local runs = call_many('HMGET', kRun, nil, ids)
 local cancels = {}
 if redis.call('EXISTS', kCancel) == 1 then cancels = call_many('HMGET', kCancel, nil, ids) end
@@ -45,11 +52,10 @@ local delayed, waiting, earliest = {}, {}, nil
 local failedN, cancelledN = 0, 0
 local anyA = false
 for i = 1, n do
-  local b = at[i]
-  local id, code, text = ARGV[b], 'c|0|1|r', ''
-  if i > k then code, text = ARGV[b + 2], ARGV[b + 3] end
+  local id, code, text = ids[i], 'c|0|1|r', ''
+  if i > k then code, text = codes[i], texts[i] end
   local run, cancelFlag = runs[i], cancels[i]
-  if run ~= ARGV[b + 1] then
+  if run ~= states[i] then
     lost[#lost + 1] = int(i)
   elseif code == 'c|0|1|r' and not cancelFlag then
     -- A first attempt completed and removed, with nothing else to clean up.
