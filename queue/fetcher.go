@@ -4,16 +4,42 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// runFetcher leases jobs while runners are free and blocks in Redis while
-// there is no work, until ctx ends.
+// lane is one of a worker's fetch loops. A worker runs two (one at
+// Concurrency 1): while one lane's fetch is in flight the other's can be
+// too, so runners freed meanwhile do not wait a whole round trip for work,
+// and Redis and the process work at once. Each lane has its own keys: a
+// retried fetch finds its own reply remembered, never the other lane's.
+type lane struct {
+	wakeKey  string // this lane's own key in its BLPOP, pushed to end a wait
+	fetchKey string // where the fetch script remembers this lane's last reply
+	// The client for blocking waits, made from waitBase (see waitClient).
+	waitBase, waitRdb *redis.Client
+}
+
+// fetchLanes is how many lanes a worker runs (fewer at Concurrency 1).
+const fetchLanes = 2
+
+// runFetcher runs the worker's lanes until ctx ends.
 func (w *Worker) runFetcher(ctx context.Context) {
-	stopWaiting := context.AfterFunc(ctx, w.interruptWait)
+	var lanes sync.WaitGroup
+	for _, l := range w.lanes {
+		lanes.Go(func() { w.runLane(ctx, l) })
+	}
+	lanes.Wait()
+}
+
+// runLane leases jobs while runners are free and blocks in Redis while
+// there is no work, until ctx ends.
+func (w *Worker) runLane(ctx context.Context, l *lane) {
+	stopWaiting := context.AfterFunc(ctx, l.interruptWait(w))
 	defer stopWaiting()
+	defer l.closeWaitClient()
 	// Fetching and waiting fail and recover separately: a server that
 	// refuses the blocking wait must not make every good fetch reset the
 	// wait's backoff (the worker would poll and log at once).
@@ -40,13 +66,13 @@ func (w *Worker) runFetcher(ctx context.Context) {
 		// One request per batch, the same on every retry: a fetch that ran
 		// but whose reply was lost answers the jobs it leased when asked
 		// again, instead of leasing others while those sit out their lease.
-		req := request{id: newRequestID(), key: w.fetchKey}
+		req := request{id: newRequestID(), key: l.fetchKey}
 		var jobs []*Job
 		var wait, backoff time.Duration
 		err := errNotFetched
 		if idle > 0 {
 			var waitErr error
-			jobs, wait, waitErr, err = w.waitThenFetch(ctx, idle, n, req)
+			jobs, wait, waitErr, err = w.waitThenFetch(ctx, l, idle, n, req)
 			if waitErr != nil && ctx.Err() == nil {
 				// Sleep after handing out what the fetch leased, not before.
 				backoff = waitFailing.next()
@@ -208,15 +234,15 @@ func (w *Worker) jobsOf(r fetchReply) []*Job {
 // waitErr is the wait's failure; err the fetch's, or errNotFetched when it
 // may not have run (the caller then asks again with the same request, which
 // answers what it leased if it did run).
-func (w *Worker) waitThenFetch(ctx context.Context, d time.Duration, n int, req request) (jobs []*Job, wait time.Duration, waitErr, err error) {
+func (w *Worker) waitThenFetch(ctx context.Context, l *lane, d time.Duration, n int, req request) (jobs []*Job, wait time.Duration, waitErr, err error) {
 	d = min(d, w.cfg.MaxIdleWait)
 	block := d
 	if d < w.cfg.MaxIdleWait || d%time.Second != 0 {
-		t := time.AfterFunc(d, w.interruptWait)
+		t := time.AfterFunc(d, l.interruptWait(w))
 		defer t.Stop()
 		block = d.Truncate(time.Second) + 2*time.Second
 	}
-	rdb, err := w.waitClient(ctx)
+	rdb, err := w.waitClient(ctx, l)
 	if err != nil {
 		return nil, 0, err, errNotFetched
 	}
@@ -224,9 +250,12 @@ func (w *Worker) waitThenFetch(ctx context.Context, d time.Duration, n int, req 
 	// and a reply read halfway would cost the connection.
 	pctx := context.WithoutCancel(ctx)
 	pipe := rdb.Pipeline()
-	pop := pipe.BLPop(pctx, block, w.q.keys[kMarker], w.wakeKey)
+	pop := pipe.BLPop(pctx, block, w.q.keys[kMarker], l.wakeKey)
 	keys, argv := w.q.callArgs(req, fetchArgs{count: n, lease: w.cfg.LeaseTime, maxStalls: w.cfg.MaxStalls}.args())
 	fetched := scriptFetch.EvalSha(pctx, pipe, keys, argv...)
+	if h := w.hooks.beforeWait; h != nil {
+		h()
+	}
 	_, _ = pipe.Exec(pctx) // each command's error is read below
 	if waitErr = pop.Err(); errors.Is(waitErr, redis.Nil) {
 		waitErr = nil
@@ -239,12 +268,15 @@ func (w *Worker) waitThenFetch(ctx context.Context, d time.Duration, n int, req 
 	return jobs, wait, waitErr, err
 }
 
-// waitClient is a client for this worker's blocking waits: one whose
-// read timeout outlasts the longest wait, since a pipeline is read with the
-// client's timeout rather than the blocking command's. In a cluster it is
-// the queue's shard (the pipeline goes there directly; a MOVED reply fails
-// it and the plain fetch that follows is redirected).
-func (w *Worker) waitClient(ctx context.Context) (*redis.Client, error) {
+// waitClient is a client of the lane's own for its blocking waits: one
+// whose read timeout outlasts the longest wait, since a pipeline is read
+// with the client's timeout rather than the blocking command's, and that
+// does not retry by itself: a pipeline resent after a lost reply would block
+// again before its fetch answered, while the jobs that fetch leased sat
+// idle. A failed wait is followed by a plain fetch of the same request
+// instead. In a cluster it talks to the queue's shard (a MOVED reply fails
+// the pipeline, and the plain fetch is redirected).
+func (w *Worker) waitClient(ctx context.Context, l *lane) (*redis.Client, error) {
 	var c *redis.Client
 	switch rdb := w.q.rdb.(type) {
 	case *redis.Client:
@@ -257,16 +289,30 @@ func (w *Worker) waitClient(ctx context.Context) (*redis.Client, error) {
 	default:
 		return nil, fmt.Errorf("queue: blocking waits need a *redis.Client or *redis.ClusterClient, not %T", rdb)
 	}
-	if w.waitBase != c {
-		w.waitBase, w.waitRdb = c, c.WithTimeout(w.cfg.MaxIdleWait+12*time.Second)
+	if l.waitBase != c {
+		l.closeWaitClient()
+		opt := *c.Options()
+		opt.ReadTimeout = w.cfg.MaxIdleWait + 12*time.Second
+		opt.MaxRetries = -1
+		opt.PoolSize, opt.MinIdleConns, opt.MaxIdleConns = 1, 0, 1
+		l.waitBase, l.waitRdb = c, redis.NewClient(&opt)
 	}
-	return w.waitRdb, nil
+	return l.waitRdb, nil
 }
 
-// interruptWait ends this worker's blocking wait: at shutdown, or when a
-// timed wait is due.
-func (w *Worker) interruptWait() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	w.q.rdb.LPush(ctx, w.wakeKey, "stop")
+func (l *lane) closeWaitClient() {
+	if l.waitRdb != nil {
+		l.waitRdb.Close()
+		l.waitBase, l.waitRdb = nil, nil
+	}
+}
+
+// interruptWait returns a func that ends the lane's blocking wait: at
+// shutdown, or when a timed wait is due.
+func (l *lane) interruptWait(w *Worker) func() {
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		w.q.rdb.LPush(ctx, l.wakeKey, "stop")
+	}
 }

@@ -169,21 +169,52 @@ func TestLostRepliesDoNotRepeatEffects(t *testing.T) {
 		}
 	})
 
+	// A fetch runs alone when there is work, and pipelined behind the
+	// blocking wait when there is none: a lost reply of each.
 	t.Run("fetch", func(t *testing.T) {
 		t.Parallel()
 		b := setup(t)
 		p, q := b.viaProxy(t)
+		j, _ := b.q.Add(ctx, "x", nil, JobOptions{})
+		p.DropReplies(scriptFetch.Hash(), 1)
 		done := make(chan *Job, 1)
 		// A lease of an hour: a job leased by a fetch whose reply was lost
 		// and then forgotten would sit out the hour.
 		startWorker(t, NewWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
 			done <- job
 			return nil, nil
-		}), WorkerConfig{LeaseTime: time.Hour, MaxIdleWait: time.Second}))
-		// A first job brings the worker past its first fetch into its wait.
-		b.q.Add(ctx, "first", nil, JobOptions{})
-		<-done
-		p.DropReplies(scriptFetch.Hash(), 1)
+		}), WorkerConfig{Concurrency: 1, LeaseTime: time.Hour, MaxIdleWait: time.Second}))
+		select {
+		case got := <-done:
+			if got.ID != j.ID || got.Stalls != 0 || got.Attempt != 1 || p.Dropped() != 1 {
+				t.Fatalf("ran %+v after %d dropped replies; want the job's first attempt, no stall, after 1", got, p.Dropped())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("job leased by a fetch whose reply was lost did not run (%d replies dropped)", p.Dropped())
+		}
+	})
+
+	t.Run("fetch behind a wait", func(t *testing.T) {
+		t.Parallel()
+		b := setup(t)
+		p, q := b.viaProxy(t)
+		done := make(chan *Job, 1)
+		wk := NewWorker(q, HandlerFunc(func(ctx context.Context, job *Job) (any, error) {
+			done <- job
+			return nil, nil
+		}), WorkerConfig{Concurrency: 1, LeaseTime: time.Hour, MaxIdleWait: time.Second})
+		// The next wait sent once the test asks: its fetch's reply is lost.
+		var ask atomic.Bool
+		armed := make(chan struct{})
+		wk.hooks.beforeWait = func() {
+			if ask.CompareAndSwap(true, false) {
+				p.DropReplies(scriptFetch.Hash(), 1)
+				close(armed)
+			}
+		}
+		startWorker(t, wk)
+		ask.Store(true)
+		<-armed
 		j, _ := b.q.Add(ctx, "x", nil, JobOptions{})
 		select {
 		case got := <-done:

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // WorkerConfig tunes a Worker. The zero value of each field means its default.
@@ -81,9 +79,8 @@ type Worker struct {
 	log *slog.Logger
 	id  string
 
-	wakeKey  string // this worker's own key in its BLPOP, pushed to end a wait
-	fetchKey string // where the fetch script remembers its last reply
-	ackKey   string // where the ack script remembers its last reply
+	lanes  []*lane // the fetch loops
+	ackKey string  // where the ack script remembers its last reply
 
 	slots    []*slot       // one per runner: what each runs now
 	free     chan struct{} // one token per idle runner
@@ -94,10 +91,6 @@ type Worker struct {
 	pending sync.WaitGroup
 	jobsCtx context.Context
 
-	// The fetcher's client for blocking waits, made from waitBase (see
-	// waitClient); only the fetcher uses them.
-	waitBase, waitRdb *redis.Client
-
 	started atomic.Bool
 	hooks   testHooks
 }
@@ -106,6 +99,7 @@ type Worker struct {
 type testHooks struct {
 	beforeOutcome func(job *Job) // a handler returned; its outcome is not yet queued
 	afterFetch    func(jobs int) // a fetch answered
+	beforeWait    func()         // a blocking wait and its fetch are about to be sent
 	subscribed    func()         // the cancel listener is subscribed
 }
 
@@ -140,13 +134,15 @@ func NewWorker(q *Queue, h Handler, cfg WorkerConfig) *Worker {
 	w := &Worker{
 		q: q, h: h, cfg: cfg, id: id,
 		log:      cmp.Or(cfg.Logger, slog.Default()).With("queue", q.name, "worker", id),
-		wakeKey:  q.base + "w:" + id + ":wake",
-		fetchKey: q.base + "w:" + id + ":fetch",
 		ackKey:   q.base + "w:" + id + ":ack",
 		slots:    make([]*slot, cfg.Concurrency),
 		free:     make(chan struct{}, cfg.Concurrency),
 		work:     make(chan *Job, cfg.Concurrency),
 		outcomes: make(chan outcome, cfg.Concurrency),
+	}
+	for i := range min(fetchLanes, cfg.Concurrency) {
+		k := q.base + "w:" + id + ":" + strconv.Itoa(i)
+		w.lanes = append(w.lanes, &lane{wakeKey: k + ":wake", fetchKey: k + ":fetch"})
 	}
 	for i := range w.slots {
 		w.slots[i] = &slot{}
@@ -213,15 +209,20 @@ func (w *Worker) Run(ctx context.Context) error {
 // runRunner runs the jobs the fetcher hands over, one at a time, until the
 // fetcher stops.
 func (w *Worker) runRunner(s *slot) {
+	// Each job's context derives from one of the runner's own, not from
+	// jobsCtx directly: deriving registers the child with its parent under
+	// the parent's lock, which all runners would otherwise share.
+	parent, cancel := context.WithCancelCause(w.jobsCtx)
+	defer cancel(nil)
 	for job := range w.work {
-		w.runJob(s, job)
+		w.runJob(parent, s, job)
 		w.free <- struct{}{}
 	}
 }
 
 // runJob runs one leased job and queues its outcome for recording.
-func (w *Worker) runJob(s *slot, job *Job) {
-	ctx, cancel := context.WithCancelCause(w.jobsCtx)
+func (w *Worker) runJob(parent context.Context, s *slot, job *Job) {
+	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
 	s.mu.Lock()
 	s.job, s.cancel, s.renewed, s.released = job, cancel, time.Now(), false
@@ -350,9 +351,11 @@ func (w *Worker) cancelRunning(id string, before int64, cause error) {
 func (w *Worker) cleanupKeys() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	for _, k := range []string{w.wakeKey, w.fetchKey, w.ackKey} {
-		w.q.rdb.Del(ctx, k)
+	keys := []string{w.ackKey}
+	for _, l := range w.lanes {
+		keys = append(keys, l.wakeKey, l.fetchKey)
 	}
+	w.q.rdb.Del(ctx, keys...)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
