@@ -127,7 +127,7 @@ func (w *Worker) runLane(ctx context.Context, l *lane) {
 		}
 		idle = 0
 		if len(jobs) < n {
-			idle = wait // a wait under a millisecond is none: fetch again at once
+			idle = wait
 		}
 		if backoff > 0 {
 			sleep(ctx, backoff)
