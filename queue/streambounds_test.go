@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -99,5 +100,46 @@ func TestEventStreamKeepsItsMaxAge(t *testing.T) {
 				t.Errorf("%d of %d old entries kept with the age bound off, want all", kept, old)
 			}
 		})
+	}
+}
+
+// TestResumeOverManyEntries resumes a subscriber of the shared stream from
+// an event followed by more entries than one catch-up read takes
+// (rangeCount): it gets every later event once, in order.
+func TestResumeOverManyEntries(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+	first := mustAdd(t, b.q, "x", nil, JobOptions{})
+	var from string
+	for e, err := range b.q.Events(ctx, "0") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.JobID == first.ID {
+			from = e.ID
+			break
+		}
+	}
+	n := 2*rangeCount + 50
+	var want []string
+	for range n { // one add, one entry each
+		want = append(want, mustAdd(t, b.q, "x", nil, JobOptions{}).ID)
+	}
+	stream := b.otherProcess(t).NewEventStream()
+	go stream.Run(ctx)
+	var got []string
+	for e, err := range stream.Subscribe(ctx, from) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, e.JobID)
+		if len(got) == n {
+			break
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("resumed over %d entries: got %d events, want %d in order", n, len(got), n)
 	}
 }
