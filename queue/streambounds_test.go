@@ -2,7 +2,9 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"testing"
 	"time"
@@ -141,5 +143,42 @@ func TestResumeOverManyEntries(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Fatalf("resumed over %d entries: got %d events, want %d in order", n, len(got), n)
+	}
+}
+
+// TestSubscriberFallsBehindByBytes stalls one subscriber of the shared
+// stream with room for many batches but few bytes: it is dropped with
+// ErrFellBehind once it holds more than its bytes' worth, while another
+// subscriber reading along gets every event.
+func TestSubscriberFallsBehindByBytes(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
+	defer cancel()
+	stream := b.otherProcess(t).NewEventStream()
+	stream.mu.Lock()
+	stream.maxQueued = 1 // any batch beyond the first one held
+	stream.mu.Unlock()
+	go stream.Run(ctx)
+	stalled, stopStalled := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopStalled()
+	reader, stopReader := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopReader()
+	for i := range 5 {
+		j := mustAdd(t, b.q, "x", nil, JobOptions{})
+		// Read it before adding the next, so each is a batch of its own.
+		e, err, ok := reader()
+		if !ok || err != nil || e.JobID != j.ID {
+			t.Fatalf("reader, event %d: %+v, %v, %v", i, e, err, ok)
+		}
+	}
+	for {
+		_, err, ok := stalled()
+		if !ok || err != nil {
+			if !errors.Is(err, ErrFellBehind) {
+				t.Fatalf("stalled subscriber ended with %v, want ErrFellBehind", err)
+			}
+			return
+		}
 	}
 }
