@@ -69,7 +69,8 @@
 //
 // Every key of a queue is "<prefix>:{<queue>}:<part>": the queue name is the
 // Redis Cluster hash tag, so one queue lives on one shard, and every script
-// declares every key it touches. Lifecycle events go to a capped stream that
+// declares every key it touches. Lifecycle events go to a stream, bounded by
+// age (Config.EventsMaxAge) and by length (Config.EventsMaxLen), that
 // Queue.Events, or an EventStream shared by many subscribers, reads from
 // any process.
 package queue

@@ -18,9 +18,19 @@ type Config struct {
 	// The queue name in braces is the Redis Cluster hash tag: one queue's keys
 	// live on one shard.
 	Prefix string
+	// EventsMaxAge bounds each queue's lifecycle event stream by time:
+	// entries more than this older than the newest (by Redis's clock) are
+	// trimmed when the next is added (default 30s; approximately: Redis
+	// trims whole nodes of the stream, so a few older entries may stay). A reader that falls behind, or an SSE
+	// client that reconnects with Last-Event-ID, resumes without a gap while
+	// its last event is younger than this, unless EventsMaxLen trimmed it
+	// first. Memory then follows the rate of jobs, not the sizes of their
+	// batches. Negative keeps entries by EventsMaxLen alone.
+	EventsMaxAge time.Duration
 	// EventsMaxLen caps each queue's lifecycle event stream, approximately
-	// (default 10,000 entries; an entry holds a batch of jobs that made one
-	// transition together). Negative turns lifecycle events off.
+	// (default 10,000 entries; an entry holds a batch of up to 500 jobs that
+	// made one transition together): the backstop for rates at which
+	// EventsMaxAge would keep more. Negative turns lifecycle events off.
 	EventsMaxLen int64
 }
 
@@ -38,6 +48,10 @@ func NewClient(rdb redis.UniversalClient, cfg Config) *Client {
 	if cfg.EventsMaxLen < 0 {
 		cfg.EventsMaxLen = 0
 	}
+	cfg.EventsMaxAge = cmp.Or(cfg.EventsMaxAge, 30*time.Second)
+	if cfg.EventsMaxAge < 0 {
+		cfg.EventsMaxAge = 0
+	}
 	return &Client{rdb: rdb, cfg: cfg}
 }
 
@@ -49,7 +63,7 @@ func (c *Client) Queue(name string) *Queue {
 		panic(fmt.Sprintf("queue: invalid queue name %q", name))
 	}
 	base := c.cfg.Prefix + ":{" + name + "}:"
-	q := &Queue{rdb: c.rdb, name: name, base: base, eventsMax: c.cfg.EventsMaxLen, cancelChannel: base + "cancel"}
+	q := &Queue{rdb: c.rdb, name: name, base: base, eventsCap: streamCap{maxLen: c.cfg.EventsMaxLen, maxAge: c.cfg.EventsMaxAge}.String(), cancelChannel: base + "cancel"}
 	for i, part := range keyNames {
 		q.keys[i] = base + part
 	}
@@ -62,7 +76,7 @@ type Queue struct {
 	name          string
 	base          string
 	keys          [numKeys]string // in keyNames order: the KEYS of every script
-	eventsMax     int64
+	eventsCap     string          // streamCap, as ARGV[1] of every script
 	cancelChannel string
 }
 

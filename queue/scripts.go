@@ -18,7 +18,7 @@ import (
 //     remember their reply, the key under which they remember it. The Lua
 //     names of the keys (kMeta, kData, ..., kReq) are generated from
 //     keyNames, so the order is written once.
-//   - ARGV[1] is the lifecycle stream's cap (0: no events), ARGV[2] the
+//   - ARGV[1] is the lifecycle stream's cap (streamCap), ARGV[2] the
 //     call's request id ("" when the script does not remember replies), and
 //     each script's own arguments follow from ARGV[3]; its typed wrapper in
 //     calls.go documents them.
@@ -72,7 +72,7 @@ var luaPrelude = func() string {
 		fmt.Fprintf(&b, "local k%s = KEYS[%d]\n", strings.ToUpper(name[:1])+name[1:], i+1)
 	}
 	fmt.Fprintf(&b, "local kReq = KEYS[%d]\n", numKeys+1)
-	fmt.Fprintf(&b, "local eventsMax, requestID, requestTTL = tonumber(ARGV[1]), ARGV[2], %d\n", requestTTL.Milliseconds())
+	fmt.Fprintf(&b, "local eventsCap, requestID, requestTTL = ARGV[1], ARGV[2], %d\n", requestTTL.Milliseconds())
 	return b.String()
 }()
 
@@ -115,6 +115,18 @@ var (
 	scriptClean    = loadScript("clean")
 )
 
+// streamCap bounds the lifecycle stream: ARGV[1] of every script,
+// "<max entries>,<max age ms>". Lua: parse_stream_cap (common.lua), which
+// emit follows. maxLen 0 turns events off; maxAge 0 trims by count alone.
+type streamCap struct {
+	maxLen int64
+	maxAge time.Duration
+}
+
+func (c streamCap) String() string {
+	return fmt.Sprintf("%d,%d", c.maxLen, c.maxAge.Milliseconds())
+}
+
 // request makes a script call safe to run twice. A client that loses a reply
 // retries the call (go-redis does so by itself); the script then finds its
 // reply remembered under the request's key and returns it instead of acting
@@ -139,7 +151,7 @@ func (q *Queue) callArgs(req request, args []any) ([]string, []any) {
 		keys = append(keys, req.key)
 	}
 	argv := make([]any, 0, 2+len(args))
-	argv = append(argv, q.eventsMax, req.id)
+	argv = append(argv, q.eventsCap, req.id)
 	return keys, append(argv, args...)
 }
 

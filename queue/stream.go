@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,7 +24,8 @@ const streamBlock = 2 * time.Second
 
 // Events yields the queue's lifecycle events, published by every process,
 // that come after the event id after: "" or "$" for new events only, "0" for
-// every event still kept (the stream is capped), or an Event.ID (or a stream
+// every event still kept (Config.EventsMaxAge and EventsMaxLen bound the
+// stream), or an Event.ID (or a stream
 // entry id, "<ms>-<seq>"). An id ahead of the stream, as a client may hold
 // after Redis lost data, resumes from new events. It ends when ctx ends or
 // the loop breaks; a malformed id yields ErrInvalidEventID.
@@ -82,6 +84,13 @@ func (q *Queue) Events(ctx context.Context, after string) iter.Seq2[Event, error
 	}
 }
 
+// rangeCount bounds the entries one catch-up read holds. An entry carries up
+// to 500 jobs' events: 500 entries of large batches are megabytes, held
+// once per resuming subscriber, and 20 SSE clients resuming at once in a
+// soak held 39 MB of heap so. 100 keeps that a fifth, for a few more round
+// trips.
+const rangeCount = 100
+
 // errStop says a consumer broke its loop.
 var errStop = errors.New("stop")
 
@@ -89,7 +98,7 @@ var errStop = errors.New("stop")
 // until's, and returns the position after the last entry read.
 func (q *Queue) readRange(ctx context.Context, pos, until eventPos, yield func(Event, error) bool) (eventPos, error) {
 	for {
-		msgs, err := q.rdb.XRangeN(ctx, q.keys[kEvents], pos.entry(), until.entry(), 500).Result()
+		msgs, err := q.rdb.XRangeN(ctx, q.keys[kEvents], pos.entry(), until.entry(), rangeCount).Result()
 		if err != nil {
 			return pos, err
 		}
@@ -102,7 +111,7 @@ func (q *Queue) readRange(ctx context.Context, pos, until eventPos, yield func(E
 			}
 			pos, _ = parseEventPos(m.ID)
 		}
-		if len(msgs) < 500 || pos == start {
+		if len(msgs) < rangeCount || pos == start {
 			pos.whole = true
 			if pos.cmpEntry(until) > 0 {
 				pos = until
@@ -158,18 +167,46 @@ type EventStream struct {
 	stopped bool
 	wake    chan struct{} // a first subscriber came
 	buffer  int           // batches a subscriber may fall behind by
+	// maxQueued is how many bytes of entries a subscriber may fall behind
+	// by. Batches are counted too, but a batch is whatever one XREAD
+	// returned: one entry when the reader keeps up, 500 of up to 500 jobs
+	// each when it lags, so 256 batches could hold hundreds of megabytes.
+	// Subscribers share the batches, so the slowest one's bytes bound what
+	// the stream holds.
+	maxQueued int64
+}
+
+// batch is one read of the stream, handed to every subscriber.
+type batch struct {
+	msgs []redis.XMessage
+	size int64 // bytes of ids, field names and values
+}
+
+func newBatch(msgs []redis.XMessage) batch {
+	b := batch{msgs: msgs}
+	for _, m := range msgs {
+		b.size += int64(len(m.ID))
+		for k, v := range m.Values {
+			b.size += int64(len(k))
+			if s, ok := v.(string); ok {
+				b.size += int64(len(s))
+			}
+		}
+	}
+	return b
 }
 
 type subscriber struct {
-	ch      chan []redis.XMessage // batches of entries read after start
-	start   chan eventPos         // where the live feed begins for it
-	dropped chan struct{}         // closed with ch
-	err     error                 // why ch was closed
+	ch      chan batch    // batches of entries read after start
+	queued  atomic.Int64  // bytes of the batches in ch
+	start   chan eventPos // where the live feed begins for it
+	dropped chan struct{} // closed with ch
+	err     error         // why ch was closed
 }
 
 // NewEventStream returns an EventStream on q. Call Run to start it.
 func (q *Queue) NewEventStream() *EventStream {
-	return &EventStream{q: q, subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1), buffer: 256}
+	return &EventStream{q: q, subs: map[*subscriber]struct{}{}, wake: make(chan struct{}, 1), buffer: 256, maxQueued: 8 << 20}
 }
 
 // Run reads the stream while there are subscribers, until ctx ends; then it
@@ -223,11 +260,19 @@ func (s *EventStream) Run(ctx context.Context) error {
 			continue
 		}
 		next, _ := parseEventPos(msgs[len(msgs)-1].ID)
+		b := newBatch(msgs)
 		s.mu.Lock()
 		s.last = next
 		for sub := range s.subs {
+			// A batch larger than the budget still goes to a subscriber
+			// that has read everything before it.
+			if q := sub.queued.Load(); q > 0 && q+b.size > s.maxQueued {
+				s.dropLocked(sub, ErrFellBehind)
+				continue
+			}
 			select {
-			case sub.ch <- msgs:
+			case sub.ch <- b:
+				sub.queued.Add(b.size)
 			default:
 				s.dropLocked(sub, ErrFellBehind)
 			}
@@ -262,7 +307,7 @@ func (s *EventStream) join() (*subscriber, error) {
 	if s.stopped {
 		return nil, ErrStreamClosed
 	}
-	sub := &subscriber{ch: make(chan []redis.XMessage, s.buffer), start: make(chan eventPos, 1), dropped: make(chan struct{})}
+	sub := &subscriber{ch: make(chan batch, s.buffer), start: make(chan eventPos, 1), dropped: make(chan struct{})}
 	s.subs[sub] = struct{}{}
 	if s.live {
 		sub.start <- s.last
@@ -281,8 +326,8 @@ func (s *EventStream) leave(sub *subscriber) {
 }
 
 // Subscribe yields events after the event id after, as Queue.Events does,
-// from the shared reader. A subscriber that falls more than 256 batches
-// behind ends with ErrFellBehind.
+// from the shared reader. A subscriber that falls more than 256 reads or
+// 8 MiB of entries behind ends with ErrFellBehind.
 func (s *EventStream) Subscribe(ctx context.Context, after string) iter.Seq2[Event, error] {
 	// The subscriber joins now, not when the loop starts: what happens after
 	// Subscribe returns is seen. It leaves when the loop ends, or with ctx.
@@ -342,14 +387,15 @@ func (s *EventStream) Subscribe(ctx context.Context, after string) iter.Seq2[Eve
 			select {
 			case <-ctx.Done():
 				return
-			case msgs, ok := <-sub.ch:
+			case b, ok := <-sub.ch:
 				if !ok {
 					if sub.err != nil {
 						yield(Event{}, sub.err)
 					}
 					return
 				}
-				for _, m := range msgs {
+				sub.queued.Add(-b.size)
+				for _, m := range b.msgs {
 					for _, e := range expand(m, pos) {
 						if !yield(e, nil) {
 							return

@@ -70,7 +70,9 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	r.Go(ctx, "store", closeOnStop(rawStore.Close))
 	storeName := cfg.EventsStore
 
-	q := queue.NewClient(rdb, queue.Config{Prefix: cfg.QueuePrefix}).Queue(events.QueueName)
+	q := queue.NewClient(rdb, queue.Config{
+		Prefix: cfg.QueuePrefix, EventsMaxAge: cfg.EventsStreamMaxAge, EventsMaxLen: int64(cfg.EventsStreamMaxLen),
+	}).Queue(events.QueueName)
 	producer := events.NewProducer(q, events.ProducerConfig{
 		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
 	})
@@ -120,6 +122,14 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	}
 	if scheduling {
 		logSchedules(startCtx, log, sched)
+	}
+
+	if cfg.PprofAddr != "" {
+		run, err := servePprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		r.Go(ctx, "pprof", run)
 	}
 
 	// Every process serves HTTP: /healthz, /readyz and /metrics always, the

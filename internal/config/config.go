@@ -140,6 +140,20 @@ type Config struct {
 	// SSEMaxStreams, from SSE_MAX_STREAMS, default 1000, caps the
 	// concurrent lifecycle event streams one process serves.
 	SSEMaxStreams int
+	// EventsStreamMaxAge, from EVENTS_STREAM_MAX_AGE, default 30s (15m for
+	// dev, whose dashboard replays 15 minutes and whose rates are low), is
+	// how long the queue's lifecycle events stay in Redis: an SSE client
+	// that reconnects with Last-Event-ID within it resumes without a gap,
+	// unless EventsStreamMaxLen trimmed first (queue.Config.EventsMaxAge).
+	EventsStreamMaxAge time.Duration
+	// EventsStreamMaxLen, from EVENTS_STREAM_MAX_LEN, default 10000, caps
+	// the lifecycle stream's entries, each a batch of up to 500 jobs' events
+	// (queue.Config.EventsMaxLen): at very high rates it binds first.
+	EventsStreamMaxLen int
+	// PprofAddr, from PPROF_ADDR, default empty (none), is a loopback
+	// host:port on which the process serves net/http/pprof's profiles
+	// (/debug/pprof/), apart from the API, without a token.
+	PprofAddr string
 
 	// WorkerConcurrency, from WORKER_CONCURRENCY, default 100, is how many
 	// jobs a worker runs at once.

@@ -53,6 +53,8 @@ func TestDefaults(t *testing.T) {
 		LogFormat:         "text",
 		SSEMaxStreams:     1000,
 
+		EventsStreamMaxAge:  30 * time.Second,
+		EventsStreamMaxLen:  10_000,
 		WebhookRetryDelays:  webhooks.DefaultRetryDelays,
 		WebhookDisableAfter: 20,
 	}
@@ -66,7 +68,8 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("Load with a nil getenv: %v", err)
 	}
 
-	// dev differs in one default: the seed's mock-data job every 2 s.
+	// dev differs in a few defaults: the seed's mock-data job every 2 s, and
+	// 15 minutes of lifecycle events for the dashboard to replay.
 	dev, err := Load(Dev, nil, env(nil))
 	if err != nil {
 		t.Fatal(err)
@@ -74,6 +77,7 @@ func TestDefaults(t *testing.T) {
 	want.CronMockData = "*/2 * * * * *"
 	want.Command, want.EventsStore = Dev, "sqlite"
 	want.WebhooksAllowPrivate = true
+	want.EventsStreamMaxAge = 15 * time.Minute
 	if !reflect.DeepEqual(dev, want) {
 		t.Errorf("dev defaults\n got %+v\nwant %+v", dev, want)
 	}
@@ -164,6 +168,13 @@ func TestLoad(t *testing.T) {
 			func(c *Config) { c.Port = 8082 }},
 		{"a flag equal to the default still wins", []string{"--port=9000"}, map[string]string{"PORT": "8080"},
 			func(c *Config) {}},
+		{"stream bounds and profiles", nil, map[string]string{
+			"EVENTS_STREAM_MAX_AGE": "2m", "EVENTS_STREAM_MAX_LEN": "500", "PPROF_ADDR": "127.0.0.1:6060",
+		}, func(c *Config) {
+			c.EventsStreamMaxAge, c.EventsStreamMaxLen, c.PprofAddr = 2*time.Minute, 500, "127.0.0.1:6060"
+		}},
+		{"profiles on localhost and ::1", []string{"--pprof-addr=localhost:0"}, nil,
+			func(c *Config) { c.PprofAddr = "localhost:0" }},
 		{"env wins over default", nil, map[string]string{"PORT": "8080"},
 			func(c *Config) { c.Port = 8080 }},
 		{"empty env counts as unset", nil, map[string]string{"PORT": "", "DATA_DIR": ""},
@@ -258,6 +269,12 @@ func TestLoadErrors(t *testing.T) {
 		{"queue prefix braces", nil, map[string]string{"QUEUE_PREFIX": "{q}"}, "QUEUE_PREFIX={q}: must not contain braces or spaces"},
 		{"cron step zero", nil, map[string]string{"CRON_MONITOR": "*/0 * * * * *"},
 			`CRON_MONITOR="*/0 * * * * *": not a schedule: second field "*/0": step of range should be a positive number: */0`},
+		{"profiles on the network", nil, map[string]string{"PPROF_ADDR": "0.0.0.0:6060"},
+			"PPROF_ADDR=0.0.0.0:6060: host must be a loopback address (127.0.0.1, ::1 or localhost): profiles are not for the network"},
+		{"profiles without a port", nil, map[string]string{"PPROF_ADDR": "127.0.0.1"},
+			"PPROF_ADDR=127.0.0.1: must be host:port, e.g. 127.0.0.1:6060"},
+		{"stream age too short", nil, map[string]string{"EVENTS_STREAM_MAX_AGE": "100ms"},
+			"EVENTS_STREAM_MAX_AGE=100ms: must be 1s to 24h0m0s"},
 		{"lease too short", nil, map[string]string{"JOB_LEASE": "100ms"}, `JOB_LEASE=100ms: must be 300ms to 1h0m0s`},
 		{"cron step out of range", nil, map[string]string{"CRON_MONITOR": "*/61 * * * * *"},
 			`CRON_MONITOR="*/61 * * * * *": not a schedule: second field "*/61": step 61 is larger than the 60 values of 0-59`},

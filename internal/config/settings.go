@@ -110,6 +110,15 @@ func settings() []setting {
 		{env: "SSE_MAX_STREAMS", def: "1000", usage: "concurrent /api/jobs/events streams this process serves; more are refused with 429",
 			parse: func(c *Config, v string) error { return intIn(&c.SSEMaxStreams, v, 1, 1_000_000) }},
 
+		{env: "EVENTS_STREAM_MAX_AGE", def: "30s", devDef: "15m", usage: "lifecycle events kept in Redis for SSE clients to resume from (Last-Event-ID) and the dashboard to replay: the last this long (1s to 24h), within EVENTS_STREAM_MAX_LEN",
+			parse: func(c *Config, v string) error {
+				return durationIn(&c.EventsStreamMaxAge, v, time.Second, 24*time.Hour)
+			}},
+		{env: "EVENTS_STREAM_MAX_LEN", def: "10000", usage: "at most about this many lifecycle stream entries (each a batch of up to 500 jobs' events) are kept, whatever EVENTS_STREAM_MAX_AGE says: the bound at very high rates",
+			parse: func(c *Config, v string) error { return intIn(&c.EventsStreamMaxLen, v, 100, 10_000_000) }},
+		{env: "PPROF_ADDR", usage: "loopback host:port (127.0.0.1:6060) serving Go's /debug/pprof/ profiles; empty serves none",
+			parse: func(c *Config, v string) error { return loopbackAddr(&c.PprofAddr, v) }},
+
 		{env: "WORKER_CONCURRENCY", def: "100", usage: "jobs a worker runs at once (the event writes of concurrent jobs share one insert)",
 			parse: func(c *Config, v string) error { return intIn(&c.WorkerConcurrency, v, 1, 10000) }},
 		{env: "JOB_LEASE", def: "15s", usage: "how long a running job stays leased without a heartbeat: a crashed worker's jobs run again about this long after it died",
@@ -394,6 +403,28 @@ func addrs(dst *[]string, v string) error {
 func listenHost(dst *string, v string) error {
 	if strings.ContainsAny(v, " /[]") || (strings.Contains(v, ":") && net.ParseIP(v) == nil) {
 		return errors.New("must be a host name or IP address without a port (the port is PORT)")
+	}
+	*dst = v
+	return nil
+}
+
+// loopbackAddr checks a host:port whose host is a loopback address or
+// localhost: profiles show a process's memory and must not be reachable from
+// the network.
+func loopbackAddr(dst *string, v string) error {
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return errors.New("must be host:port, e.g. 127.0.0.1:6060")
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be 0–65535")
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("host must be a loopback address (127.0.0.1, ::1 or localhost): profiles are not for the network")
 	}
 	*dst = v
 	return nil

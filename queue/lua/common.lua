@@ -160,11 +160,27 @@ local function push_history(id, entry)
   redis.call('HSET', kHistory, id, h)
 end
 
+-- parse_stream_cap reads ARGV[1], "<max entries>,<max age ms>". Go:
+-- streamCap.String. Anything else turns events off.
+local function parse_stream_cap(s)
+  local n, age = string.match(s or '', '^(%d+),(%d+)$')
+  return tonumber(n) or 0, tonumber(age) or 0
+end
+
+local eventsMax, eventsMaxAge = parse_stream_cap(eventsCap)
+
 -- emit adds one lifecycle stream entry for a batch of jobs that made the
 -- same transition. Fields: e type; ids newline-separated (ids hold no
 -- control characters); a attempts, comma-separated; err a JSON array of
 -- messages; due comma-separated ms ('' for none); p progress JSON. Go:
 -- parseEntry. Without ids it is about the queue; with an empty list, nothing.
+--
+-- The stream keeps the entries of the last eventsMaxAge ms, by the new
+-- entry's id (Redis's clock, never going back), and at most about
+-- eventsMax entries: memory follows the rate of jobs, whatever their
+-- batching, and the count caps very high rates. Both trims are approximate
+-- ('~': whole nodes only), so they cost little; the time bound is one XTRIM
+-- per entry, never per job. XADD takes one trim strategy, hence two commands.
 local function emit(kind, ids, attempts, errs, dues, progress)
   if eventsMax <= 0 or (ids and #ids == 0) then return end
   local f = { 'e', kind }
@@ -188,7 +204,11 @@ local function emit(kind, ids, attempts, errs, dues, progress)
     f[#f + 1] = 'p'
     f[#f + 1] = progress
   end
-  redis.call('XADD', kEvents, 'MAXLEN', '~', eventsMax, '*', unpack(f))
+  local id = redis.call('XADD', kEvents, 'MAXLEN', '~', eventsMax, '*', unpack(f))
+  if eventsMaxAge > 0 then
+    local ms = tonumber(string.match(id, '^(%d+)'))
+    redis.call('XTRIM', kEvents, 'MINID', '~', int(ms - eventsMaxAge))
+  end
 end
 
 -- wake lets one idle worker out of its BLPOP. The marker list never holds

@@ -31,6 +31,8 @@ type Store struct {
 
 	deleteChunk int // events per transaction in DeleteOlderThan
 
+	rollMu sync.Mutex // one RollUp at a time: see RollUp
+
 	closeOnce sync.Once
 	closeErr  error
 }
