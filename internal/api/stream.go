@@ -120,7 +120,9 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel() // also stops pump
-	items := make(chan streamItem)
+	// Buffered, so that events arriving while a burst is written are there
+	// to take at once for the next.
+	items := make(chan streamItem, 256)
 	go a.pump(ctx, a.jobs.Events(ctx, after), items)
 
 	heartbeat := time.NewTicker(a.cfg.Heartbeat)
@@ -145,19 +147,46 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 		case <-heartbeat.C:
 			buf.WriteString(": heartbeat\n\n")
 		case it, ok := <-items:
-			switch {
-			case !ok:
-				return
-			case it.err != nil:
-				writeSSE(&buf, "", "error", a.streamProblem(ctx, it.err))
-				_, _ = buf.WriteTo(w)
-				_ = rc.Flush()
-				return
-			default:
-				writeSSE(&buf, it.event.ID, string(it.event.Type), jobEventOf(it.event))
-				a.metrics.streamEvents.Inc()
+			// Take every event already waiting too, so that a busy stream
+			// writes and flushes once per burst, not once per event: a
+			// write is a system call, and the stream's clients many.
+			for {
+				if !a.writeItem(ctx, &buf, it, ok) {
+					_, _ = buf.WriteTo(w) // what came before the end, and any error
+					_ = rc.Flush()
+					return
+				}
+				if buf.Len() >= streamBurst {
+					break
+				}
+				select {
+				case it, ok = <-items:
+					continue
+				default:
+				}
+				break
 			}
 		}
+	}
+}
+
+// streamBurst bounds what one write of a stream carries.
+const streamBurst = 32 << 10
+
+// writeItem appends one item of the pump's to buf, and says whether the
+// stream goes on: not after the pump closed (ok false) or sent an error,
+// which it words as an error message.
+func (a *API) writeItem(ctx context.Context, buf *bytes.Buffer, it streamItem, ok bool) bool {
+	switch {
+	case !ok:
+		return false
+	case it.err != nil:
+		writeSSE(buf, "", "error", a.streamProblem(ctx, it.err))
+		return false
+	default:
+		writeSSE(buf, it.event.ID, string(it.event.Type), jobEventOf(it.event))
+		a.metrics.streamEvents.Inc()
+		return true
 	}
 }
 
