@@ -23,7 +23,9 @@ func BenchmarkWorkerBatches(b *testing.B) {
 	names := []string{"user.signed_up", "user.logged_in", "order.placed", "order.shipped",
 		"payment.captured", "payment.refunded", "email.sent", "page.viewed"}
 	s := openInternal(b)
-	ctx := context.Background()
+	// The Batcher writes under a context with a deadline.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
 	batch := make([]events.Event, 40)
 	n := 0
 	cpu0 := processCPU()
