@@ -15,7 +15,7 @@ import (
 	"github.com/eventsd/eventsd/internal/store"
 )
 
-func openInternal(t *testing.T) *Store {
+func openInternal(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "events.db"))
 	if err != nil {
