@@ -50,24 +50,19 @@ func (s *Store) CreateMany(ctx context.Context, es []events.Event) ([]events.Eve
 func (s *Store) insertAll(ctx context.Context, es []events.Event) ([]events.Event, error) {
 	stored := make([]events.Event, len(es))
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// The rows are written under a context that cannot end, and ctx is
-		// checked between them: the driver watches a context that can end
-		// with a goroutine per statement, which cost the worker's writes
-		// about a tenth of their CPU, and a row has nothing to wait for
-		// once the transaction holds the write lock.
+		// The driver starts a goroutine for each statement run with a
+		// context that can end, to interrupt it then: a batch of 1,000 rows
+		// made 1,000 goroutines at once (the soak's goroutine spikes), and
+		// they cost the worker's writes about a tenth of their CPU. The
+		// rows run without ctx's end, which is checked between them: a row
+		// takes microseconds, and BEGIN IMMEDIATE took the write lock, so
+		// none waits for one.
 		rowCtx := context.WithoutCancel(ctx)
 		stmt, err := tx.PrepareContext(rowCtx, insertEvent)
 		if err != nil {
 			return err
 		}
 		defer stmt.Close()
-		// The driver starts a goroutine for each statement run with a
-		// context that can end, to interrupt it then: a batch of 1,000 rows
-		// made 1,000 goroutines at once (the soak's goroutine spikes). The
-		// rows run without ctx's end, which is checked between them: a row
-		// takes microseconds, and BEGIN IMMEDIATE took the write lock, so
-		// none waits for one.
-		rowCtx := context.WithoutCancel(ctx)
 		for i, e := range es {
 			if err := ctx.Err(); err != nil {
 				return err
