@@ -10,11 +10,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// lane is one of a worker's fetch loops. A worker runs two (one at
-// Concurrency 1): while one lane's fetch is in flight the other's can be
-// too, so runners freed meanwhile do not wait a whole round trip for work,
-// and Redis and the process work at once. Each lane has its own keys: a
-// retried fetch finds its own reply remembered, never the other lane's.
+// lane is one of a worker's fetch loops, with keys of its own: a retried
+// fetch finds its own reply remembered, never another lane's. A worker runs
+// fetchLanes of them (at most one per slot). Two lanes let one fetch be in
+// flight while the other's is, but measured no faster than one at
+// concurrency 100 for more CPU in both Redis and the process (bench queue,
+// 3 interleaved runs each, 28 Nov), so a worker runs one.
 type lane struct {
 	wakeKey  string // this lane's own key in its BLPOP, pushed to end a wait
 	fetchKey string // where the fetch script remembers this lane's last reply
@@ -22,8 +23,8 @@ type lane struct {
 	waitBase, waitRdb *redis.Client
 }
 
-// fetchLanes is how many lanes a worker runs (fewer at Concurrency 1).
-const fetchLanes = 2
+// fetchLanes is how many lanes a worker runs.
+const fetchLanes = 1
 
 // runFetcher runs the worker's lanes until ctx ends.
 func (w *Worker) runFetcher(ctx context.Context) {
