@@ -84,10 +84,18 @@ func runCmd(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s := &soak{base: strings.TrimSuffix(*base, "/"), q: q, rdb: rdb,
-		// A fixed pool of connections, as a proxy in front of eventsd would
-		// keep: the server's open fds then measure the server, not how
-		// bursty the load generator was.
-		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 64, MaxIdleConnsPerHost: 64}}}
+		client: &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}}}
+	// A fixed pool of connections, as a proxy in front of eventsd would
+	// keep: the server's open fds then measure the server, not how bursty
+	// the load generator was. One client of one connection each, taken in
+	// turn, so that every connection stays busy: a pool that opened
+	// connections on demand (up to 64) left some idle after a slow moment
+	// until the server's 2-minute idle timeout closed them, and the
+	// server's fds followed (85-128 in one run).
+	for range loadConns {
+		s.conns = append(s.conns, &http.Client{Timeout: 10 * time.Second,
+			Transport: &http.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}})
+	}
 
 	f, err := os.Create(filepath.Join(*out, "samples.csv"))
 	if err != nil {
@@ -189,7 +197,9 @@ type soak struct {
 	base   string
 	q      *queue.Queue
 	rdb    *redis.Client
-	client *http.Client
+	client *http.Client   // for /metrics
+	conns  []*http.Client // for the load, taken in turn
+	next   atomic.Uint64
 
 	jobsAdded, addErrors             atomic.Int64
 	httpDone, httpErrors             atomic.Int64
@@ -227,6 +237,9 @@ func (s *soak) addJobs(ctx context.Context, rate int) {
 		}
 	}
 }
+
+// loadConns is how many connections the HTTP load keeps open.
+const loadConns = 16
 
 // requests sends rate HTTP requests a second, paced, from a pool of
 // connections: 40 % create an event, 40 % read one back, 20 % list a page.
@@ -281,7 +294,7 @@ func (s *soak) request(ctx context.Context) {
 	default:
 		req, _ = http.NewRequestWithContext(ctx, "GET", s.base+"/api/events?limit=20", nil)
 	}
-	resp, err := s.client.Do(req)
+	resp, err := s.conns[s.next.Add(1)%uint64(len(s.conns))].Do(req)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.httpErrors.Add(1)
