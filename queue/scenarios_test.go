@@ -823,27 +823,7 @@ func sharedEventStream(t *testing.T, b *bundle) {
 	stream.mu.Lock()
 	stream.buffer = 4
 	stream.mu.Unlock()
-	stalled, stopStalled := iter.Pull2(stream.Subscribe(ctx, "$"))
-	defer stopStalled()
-	reader, stopReader := iter.Pull2(stream.Subscribe(ctx, "$"))
-	defer stopReader()
-	for i := range 20 {
-		j := mustAdd(t, b.q, "burst", nil, JobOptions{})
-		// Read it before adding the next, so each is a batch of its own.
-		e, err, ok := reader()
-		if !ok || err != nil || e.JobID != j.ID {
-			t.Fatalf("reader, event %d: %+v, %v, %v", i, e, err, ok)
-		}
-	}
-	for {
-		_, err, ok := stalled()
-		if !ok || err != nil {
-			if !errors.Is(err, ErrFellBehind) {
-				t.Fatalf("stalled subscriber ended with %v, want ErrFellBehind", err)
-			}
-			break
-		}
-	}
+	dropsStalledSubscriber(t, ctx, b.q, stream, 20)
 
 	// Stopping the stream ends its subscriptions.
 	last := stream.Subscribe(context.Background(), "$")
@@ -1104,6 +1084,34 @@ func generatedIDs(t *testing.T, b *bundle) {
 		prev = j.ID
 		if _, err := b.q.Add(ctx, "x", nil, JobOptions{ID: j.ID}); !errors.Is(err, ErrInvalid) {
 			t.Fatalf("custom id of generated form: %v", err)
+		}
+	}
+}
+
+// dropsStalledSubscriber checks that of two subscribers of stream, the one
+// that reads nothing is dropped with ErrFellBehind while the other reads
+// each of jobs events, one batch each, as they come.
+func dropsStalledSubscriber(t *testing.T, ctx context.Context, q *Queue, stream *EventStream, jobs int) {
+	t.Helper()
+	stalled, stopStalled := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopStalled()
+	reader, stopReader := iter.Pull2(stream.Subscribe(ctx, "$"))
+	defer stopReader()
+	for i := range jobs {
+		j := mustAdd(t, q, "burst", nil, JobOptions{})
+		// Read it before adding the next, so each is a batch of its own.
+		e, err, ok := reader()
+		if !ok || err != nil || e.JobID != j.ID {
+			t.Fatalf("reader, event %d: %+v, %v, %v", i, e, err, ok)
+		}
+	}
+	for {
+		_, err, ok := stalled()
+		if !ok || err != nil {
+			if !errors.Is(err, ErrFellBehind) {
+				t.Fatalf("stalled subscriber ended with %v, want ErrFellBehind", err)
+			}
+			return
 		}
 	}
 }

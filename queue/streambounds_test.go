@@ -2,9 +2,7 @@ package queue
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"iter"
 	"slices"
 	"testing"
 	"time"
@@ -160,25 +158,5 @@ func TestSubscriberFallsBehindByBytes(t *testing.T) {
 	stream.maxQueued = 1 // any batch beyond the first one held
 	stream.mu.Unlock()
 	go stream.Run(ctx)
-	stalled, stopStalled := iter.Pull2(stream.Subscribe(ctx, "$"))
-	defer stopStalled()
-	reader, stopReader := iter.Pull2(stream.Subscribe(ctx, "$"))
-	defer stopReader()
-	for i := range 5 {
-		j := mustAdd(t, b.q, "x", nil, JobOptions{})
-		// Read it before adding the next, so each is a batch of its own.
-		e, err, ok := reader()
-		if !ok || err != nil || e.JobID != j.ID {
-			t.Fatalf("reader, event %d: %+v, %v, %v", i, e, err, ok)
-		}
-	}
-	for {
-		_, err, ok := stalled()
-		if !ok || err != nil {
-			if !errors.Is(err, ErrFellBehind) {
-				t.Fatalf("stalled subscriber ended with %v, want ErrFellBehind", err)
-			}
-			return
-		}
-	}
+	dropsStalledSubscriber(t, ctx, b.q, stream, 5)
 }
