@@ -53,10 +53,10 @@
 // list that adding a job pushes to) with its fetch pipelined behind the
 // wait, so Redis runs the fetch the moment the wait ends and a new job
 // reaches the worker in one hop from Redis; it sends Redis about two
-// commands per WorkerConfig.MaxIdleWait for each of its fetch loops. Due
-// times are kept in milliseconds by Redis's clock, so client clocks do not
-// matter, and a worker waiting for a delayed job or an expiring lease wakes
-// on a local timer at the due time, to the microsecond of Redis's clock.
+// commands per WorkerConfig.MaxIdleWait. Due times are kept in milliseconds
+// by Redis's clock, so client clocks do not matter, and a worker waiting for
+// a delayed job or an expiring lease wakes on a local timer at the due
+// time, to the microsecond of Redis's clock.
 //
 // # Cost
 //

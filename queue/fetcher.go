@@ -4,35 +4,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// lane is one of a worker's fetch loops, with keys of its own: a retried
-// fetch finds its own reply remembered, never another lane's. A worker runs
-// fetchLanes of them (at most one per slot). Two lanes let one fetch be in
-// flight while the other's is, but measured no faster than one at
+// lane is the worker's fetch loop's keys and wait client. A retried fetch
+// finds its reply remembered under fetchKey. A worker runs one lane: two,
+// one fetch in flight while the other's is, measured no faster at
 // concurrency 100 for more CPU in both Redis and the process (bench queue,
-// 3 interleaved runs each, 28 Nov), so a worker runs one.
+// 3 interleaved runs each, 28 Nov).
 type lane struct {
-	wakeKey  string // this lane's own key in its BLPOP, pushed to end a wait
-	fetchKey string // where the fetch script remembers this lane's last reply
+	wakeKey  string // the lane's own key in its BLPOP, pushed to end a wait
+	fetchKey string // where the fetch script remembers the lane's last reply
 	// The client for blocking waits, made from waitBase (see waitClient).
 	waitBase, waitRdb *redis.Client
-}
-
-// fetchLanes is how many lanes a worker runs.
-const fetchLanes = 1
-
-// runFetcher runs the worker's lanes until ctx ends.
-func (w *Worker) runFetcher(ctx context.Context) {
-	var lanes sync.WaitGroup
-	for _, l := range w.lanes {
-		lanes.Go(func() { w.runLane(ctx, l) })
-	}
-	lanes.Wait()
 }
 
 // runLane leases jobs while runners are free and blocks in Redis while

@@ -79,8 +79,8 @@ type Worker struct {
 	log *slog.Logger
 	id  string
 
-	lanes  []*lane // the fetch loops
-	ackKey string  // where the ack script remembers its last reply
+	lane   lane   // the fetch loop's keys
+	ackKey string // where the ack script remembers its last reply
 
 	slots    []*slot       // one per runner: what each runs now
 	free     chan struct{} // one token per idle runner
@@ -135,14 +135,11 @@ func NewWorker(q *Queue, h Handler, cfg WorkerConfig) *Worker {
 		q: q, h: h, cfg: cfg, id: id,
 		log:      cmp.Or(cfg.Logger, slog.Default()).With("queue", q.name, "worker", id),
 		ackKey:   q.base + "w:" + id + ":ack",
+		lane:     lane{wakeKey: q.base + "w:" + id + ":wake", fetchKey: q.base + "w:" + id + ":fetch"},
 		slots:    make([]*slot, cfg.Concurrency),
 		free:     make(chan struct{}, cfg.Concurrency),
 		work:     make(chan *Job, cfg.Concurrency),
 		outcomes: make(chan outcome, cfg.Concurrency),
-	}
-	for i := range min(fetchLanes, cfg.Concurrency) {
-		k := q.base + "w:" + id + ":" + strconv.Itoa(i)
-		w.lanes = append(w.lanes, &lane{wakeKey: k + ":wake", fetchKey: k + ":fetch"})
 	}
 	for i := range w.slots {
 		w.slots[i] = &slot{}
@@ -178,7 +175,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		runnersDone.Go(func() { w.runRunner(s) })
 	}
 
-	w.runFetcher(ctx)
+	w.runLane(ctx, &w.lane)
 	close(w.work)
 
 	finished := make(chan struct{})
@@ -351,11 +348,7 @@ func (w *Worker) cancelRunning(id string, before int64, cause error) {
 func (w *Worker) cleanupKeys() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	keys := []string{w.ackKey}
-	for _, l := range w.lanes {
-		keys = append(keys, l.wakeKey, l.fetchKey)
-	}
-	w.q.rdb.Del(ctx, keys...)
+	w.q.rdb.Del(ctx, w.ackKey, w.lane.wakeKey, w.lane.fetchKey)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
