@@ -26,7 +26,6 @@ type lane struct {
 func (w *Worker) runLane(ctx context.Context, l *lane) {
 	stopWaiting := context.AfterFunc(ctx, l.interruptWait(w))
 	defer stopWaiting()
-	defer l.closeWaitClient()
 	// Fetching and waiting fail and recover separately: a server that
 	// refuses the blocking wait must not make every good fetch reset the
 	// wait's backoff (the worker would poll and log at once).
@@ -255,7 +254,7 @@ func (w *Worker) waitThenFetch(ctx context.Context, l *lane, d time.Duration, n 
 	return jobs, wait, waitErr, err
 }
 
-// waitClient is a client of the lane's own for its blocking waits: one
+// waitClient is a client for the lane's blocking waits: one
 // whose read timeout outlasts the longest wait, since a pipeline is read
 // with the client's timeout rather than the blocking command's, and that
 // does not retry by itself: a pipeline resent after a lost reply would block
@@ -277,21 +276,15 @@ func (w *Worker) waitClient(ctx context.Context, l *lane) (*redis.Client, error)
 		return nil, fmt.Errorf("queue: blocking waits need a *redis.Client or *redis.ClusterClient, not %T", rdb)
 	}
 	if l.waitBase != c {
-		l.closeWaitClient()
-		opt := *c.Options()
-		opt.ReadTimeout = w.cfg.MaxIdleWait + 12*time.Second
-		opt.MaxRetries = -1
-		opt.PoolSize, opt.MinIdleConns, opt.MaxIdleConns = 1, 0, 1
-		l.waitBase, l.waitRdb = c, redis.NewClient(&opt)
+		// WithTimeout copies c's options under c's lock (copying them by
+		// hand races with go-redis setting up connections) and shares c's
+		// pool, so there is nothing to close. Its options are its own and
+		// unused yet: no retries is set on them before its first call.
+		wc := c.WithTimeout(w.cfg.MaxIdleWait + 12*time.Second)
+		wc.Options().MaxRetries = 0
+		l.waitBase, l.waitRdb = c, wc
 	}
 	return l.waitRdb, nil
-}
-
-func (l *lane) closeWaitClient() {
-	if l.waitRdb != nil {
-		l.waitRdb.Close()
-		l.waitBase, l.waitRdb = nil, nil
-	}
 }
 
 // interruptWait returns a func that ends the lane's blocking wait: at
