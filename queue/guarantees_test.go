@@ -361,7 +361,7 @@ func TestJobRedeliveredToSameWorker(t *testing.T) {
 	}
 	deliveries := make(chan delivery, 8)
 	b.logs.expect("job failed") // the cancelled one
-	b.startWorker(t, b.q, func(ctx context.Context, job *Job) (any, error) {
+	wk := b.newWorker(b.q, func(ctx context.Context, job *Job) (any, error) {
 		if job.Name == "wake" {
 			return nil, nil
 		}
@@ -369,6 +369,13 @@ func TestJobRedeliveredToSameWorker(t *testing.T) {
 		<-ctx.Done()
 		return nil, context.Cause(ctx)
 	}, WorkerConfig{Concurrency: 4, LeaseTime: time.Hour})
+	// The Cancel below reaches the handler through the cancel listener (the
+	// heartbeat fallback comes only every 20 minutes here): it must be
+	// subscribed first, which a busy machine can delay past the deliveries.
+	subscribed := make(chan struct{})
+	wk.hooks.subscribed = func() { close(subscribed) }
+	startWorker(t, wk)
+	<-subscribed
 	j, _ := b.q.Add(ctx, "long", nil, JobOptions{})
 	first := <-deliveries
 	// The lease runs out behind the worker's back, as when its process was
