@@ -66,7 +66,7 @@ stat() {
   echo "eventsd at $(cat "$out/commit"), $runs runs each; median (min–max)"
   echo
   [ "$peers" = 1 ] && sed -n '/^median/,/^ratio/p' "$out/peers.txt" && echo
-  for f in processPerSec addPerSec pickupP50Ms pickupP99Ms delayLateP50Ms delayLateP99Ms \
+  for f in processPerSec addPerSec pickupP50Ms pickupP99Ms idlePingP50Ms delayLateP50Ms delayLateP99Ms \
     e2eP50Ms e2eP99Ms commandsPerJob redisCallsPerJob processCpuSeconds redisCpuSeconds idleCommandsPerSec; do
     printf 'queue  %-22s %s\n' "$f" "$(stat "$out/queue.jsonl" ".$f")"
   done

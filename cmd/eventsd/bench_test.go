@@ -58,7 +58,7 @@ func TestBenchQueue(t *testing.T) {
 	r := redistest.Start(t)
 	m := benchJSON(t, map[string]string{"REDIS_URL": r.URL},
 		"queue", "--jobs", "300", "--concurrency", "5", "--idle", "100ms", "--samples", "5", "--duration", "200ms")
-	wantFields(t, m, "processPerSec", "pickupP50Ms", "pickupP99Ms", "commandsPerJob", "idleCommandsPerSec",
+	wantFields(t, m, "processPerSec", "pickupP50Ms", "pickupP99Ms", "idlePingP50Ms", "commandsPerJob", "idleCommandsPerSec",
 		"cpuSeconds", "peakRssBytes", "addPerSec", "e2eP99Ms")
 	if m["kind"] != "queue" || m["jobs"] != 300.0 || m["processPerSec"].(float64) <= 0 {
 		t.Fatalf("result %v", m)

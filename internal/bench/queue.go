@@ -53,6 +53,12 @@ type QueueResult struct {
 	PickupP90Ms float64 `json:"pickupP90Ms"`
 	PickupP99Ms float64 `json:"pickupP99Ms"`
 	PickupMaxMs float64 `json:"pickupMaxMs"`
+	// The floor under a pickup on this machine: a PING's round trip after
+	// the same 5 ms of idleness. A pickup is two such hops (the add
+	// reaching Redis, Redis's answer reaching the worker) plus both
+	// scripts' work.
+	IdlePingP50Ms float64 `json:"idlePingP50Ms"`
+	IdlePingP99Ms float64 `json:"idlePingP99Ms"`
 
 	// Delayed jobs: start time minus due time, for jobs delayed 100 ms.
 	DelayLateP50Ms float64 `json:"delayLateP50Ms"`
@@ -222,6 +228,20 @@ func idlePhase(ctx context.Context, rdb redis.UniversalClient, q *queue.Queue, o
 	}
 	p := summarize(lat)
 	res.PickupP50Ms, res.PickupP90Ms, res.PickupP99Ms, res.PickupMaxMs = p.p50, p.p90, p.p99, p.max
+
+	pings := make([]time.Duration, 0, o.Samples)
+	for range o.Samples {
+		if err := sleepCtx(ctx, 5*time.Millisecond); err != nil {
+			return err
+		}
+		t0 := time.Now()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("idle ping: %w", err)
+		}
+		pings = append(pings, time.Since(t0))
+	}
+	p = summarize(pings)
+	res.IdlePingP50Ms, res.IdlePingP99Ms = p.p50, p.p99
 
 	// Delayed jobs: how late after its due time a 100 ms-delayed job starts.
 	const delay = 100 * time.Millisecond

@@ -21,7 +21,7 @@ func TestQueueRuns(t *testing.T) {
 	}
 	out, _ := json.Marshal(res)
 	t.Logf("%s", out)
-	if res.ProcessPerSec <= 0 || res.AddPerSec <= 0 || res.PickupP50Ms <= 0 {
+	if res.ProcessPerSec <= 0 || res.AddPerSec <= 0 || res.PickupP50Ms <= 0 || res.IdlePingP50Ms <= 0 {
 		t.Fatalf("implausible result: %s", out)
 	}
 	if r.Mini == nil && (res.CommandsPerJob <= 0 || res.RedisCallsPerJob < res.CommandsPerJob || res.IdleCommandsPerSec < 0) {

@@ -36,6 +36,8 @@ func (r QueueResult) WriteText(w io.Writer) error {
 	if !r.ThroughputOnly {
 		rep.line("idle pickup", "p50 %s  p90 %s  p99 %s  max %s ms (added until handler start)",
 			num(r.PickupP50Ms), num(r.PickupP90Ms), num(r.PickupP99Ms), num(r.PickupMaxMs))
+		rep.line("PING after 5 ms idle", "p50 %s  p99 %s ms (the floor: a pickup is two such hops and two scripts)",
+			num(r.IdlePingP50Ms), num(r.IdlePingP99Ms))
 		rep.line("delayed 100 ms, late by", "p50 %s  p99 %s ms", num(r.DelayLateP50Ms), num(r.DelayLateP99Ms))
 		rep.line("end to end", "p50 %s  p99 %s ms at %s jobs/s (added until handler end)",
 			num(r.E2EP50Ms), num(r.E2EP99Ms), count(r.E2ERatePerSec))
