@@ -70,15 +70,18 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	r.Go(ctx, "store", closeOnStop(rawStore.Close))
 	storeName := cfg.EventsStore
 
-	q := queue.NewClient(rdb, queue.Config{
+	qc := queue.NewClient(rdb, queue.Config{
 		Prefix: cfg.QueuePrefix, EventsMaxAge: cfg.EventsStreamMaxAge, EventsMaxLen: int64(cfg.EventsStreamMaxLen),
-	}).Queue(events.QueueName)
+	})
+	// The seed's queue, and one for webhook deliveries, so that a slow
+	// receiver holds up deliveries only (webhooks.QueueName).
+	q, hq := qc.Queue(events.QueueName), qc.Queue(webhooks.QueueName)
 	producer := events.NewProducer(q, events.ProducerConfig{
 		Retention: events.Retention{Completed: cfg.KeepCompleted, Failed: cfg.KeepFailed},
 	})
 	// Webhooks: every event written through store fans out to the matching
 	// subscriptions (internal/webhooks explains how none is lost).
-	fanout := webhooks.NewFanout(rawStore, q, rdb, webhooks.FanoutConfig{
+	fanout := webhooks.NewFanout(rawStore, hq, rdb, webhooks.FanoutConfig{
 		OutboxKey:   cfg.QueuePrefix + ":webhooks:outbox",
 		RetryDelays: cfg.WebhookRetryDelays,
 		Logger:      log,
@@ -89,7 +92,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// One process of all that share the queue exports its gauges read from
 	// Redis (the lease's holder), so that sums across processes are right.
-	metrics.NewDepth(reg, q, metrics.DepthConfig{Redis: rdb, Key: cfg.QueuePrefix + ":{" + events.QueueName + "}:metrics-exporter"})
+	metrics.NewDepth(reg, []*queue.Queue{q, hq}, metrics.DepthConfig{Redis: rdb, KeyPrefix: cfg.QueuePrefix})
 	metrics.NewUp(reg,
 		metrics.Dependency{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 		metrics.Dependency{Name: storeName, Ping: store.Ping})
@@ -106,7 +109,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	r.Go(ctx, "event writer", batcher.Run)
 
 	sched := schedule.New(rdb, schedule.Config{Prefix: cfg.QueuePrefix, Logger: log})
-	tasks := &events.Tasks{Producer: producer, Queue: q, Store: store, Logger: log,
+	tasks := &events.Tasks{Producer: producer, Queue: q, More: []*queue.Queue{hq}, Store: store, Logger: log,
 		JobsRetention: cfg.JobsRetention, EventsRetention: cfg.EventsRetention}
 	scheduling := cfg.HasRole(config.RoleScheduler) && cfg.CronEnabled
 	off, err := tasks.AddSchedules(sched, events.ScheduleSpecs{
@@ -139,14 +142,17 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		return fmt.Errorf("listen on %s (PORT/HOST): %w", cfg.ListenAddr(), err)
 	}
 	apiRole := cfg.HasRole(config.RoleAPI)
-	var jobs api.Jobs = q
+	var jobs, hooks api.Jobs = q, hq
 	if apiRole {
-		// One reader of the lifecycle stream serves every SSE client.
-		stream := q.NewEventStream()
+		// One reader of each queue's lifecycle stream serves every SSE
+		// client of that queue.
+		stream, hstream := q.NewEventStream(), hq.NewEventStream()
 		r.Go(ctx, "event stream", stream.Run)
-		jobs = sharedEvents{q, stream}
+		r.Go(ctx, "webhooks event stream", hstream.Run)
+		jobs, hooks = sharedEvents{q, stream}, sharedEvents{hq, hstream}
 	}
 	a := api.New(store, jobs, producer, api.Config{
+		Queues:         []api.Jobs{hooks},
 		OperationsOnly: !apiRole,
 		Schedules:      sched,
 		Checks: []api.Check{
@@ -159,7 +165,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		AllowedOrigins:       cfg.CORSAllowedOrigins,
 		MaxStreams:           cfg.SSEMaxStreams,
 		MaxEventDataBytes:    cfg.EventDataMaxBytes,
-		Webhooks:             webhooks.NewSender(store, q),
+		Webhooks:             webhooks.NewSender(store, hq),
 		WebhooksAllowPrivate: cfg.WebhooksAllowPrivate,
 		Registerer:           reg,
 		Gatherer:             reg,
@@ -179,17 +185,20 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	if cfg.HasRole(config.RoleWorker) {
 		jm := metrics.NewJobs(reg)
 		roller := events.NewRoller(store, nil)
+		deliver := webhooks.NewDeliverer(store, webhooks.DeliverConfig{
+			RetryDelays:  cfg.WebhookRetryDelays,
+			DisableAfter: cfg.WebhookDisableAfter,
+			AllowPrivate: cfg.WebhooksAllowPrivate,
+			Observe:      metrics.NewWebhooks(reg).Observe,
+			Logger:       log,
+		})
 		handlers := events.NewMux(map[string]queue.Handler{
 			events.JobName:       events.NewProcessor(batcher),
 			events.ImportJobName: events.NewImporter(store, roller.Touched),
 			events.RollupJobName: roller,
-			webhooks.JobName: webhooks.NewDeliverer(store, webhooks.DeliverConfig{
-				RetryDelays:  cfg.WebhookRetryDelays,
-				DisableAfter: cfg.WebhookDisableAfter,
-				AllowPrivate: cfg.WebhooksAllowPrivate,
-				Observe:      metrics.NewWebhooks(reg).Observe,
-				Logger:       log,
-			}),
+			// Deliveries queued here by an eventsd from before the
+			// webhooks queue still run.
+			webhooks.JobName: deliver,
 		})
 		w := queue.NewWorker(q, handlers, queue.WorkerConfig{
 			Concurrency:     cfg.WorkerConcurrency,
@@ -198,10 +207,22 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 			Observer:        jm.Observer(),
 			Logger:          log,
 		})
-		// Stopped in reverse: the outbox sweep, then the worker (the event
-		// writer, which its last jobs still use, started earlier and stops
-		// later).
+		// The webhooks queue runs deliveries only; any other job there
+		// fails at once, saying so.
+		hm := queue.NewMux()
+		hm.Handle(webhooks.JobName, deliver)
+		hw := queue.NewWorker(hq, hm, queue.WorkerConfig{
+			Concurrency:     cfg.WebhookConcurrency,
+			LeaseTime:       cfg.JobLease,
+			ShutdownTimeout: workerShutdown(cfg.ShutdownTimeout),
+			Observer:        jm.Observer(),
+			Logger:          log,
+		})
+		// Stopped in reverse: the outbox sweep, then the workers (the
+		// event writer, which their last jobs still use, started earlier
+		// and stops later).
 		r.Go(ctx, "worker", w.Run)
+		r.Go(ctx, "webhook worker", hw.Run)
 		r.Go(ctx, "webhook outbox sweep", fanout.Run)
 	}
 	if scheduling {
@@ -215,7 +236,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		log.Info("eventsd listening for probes and metrics", "healthz", base+"/healthz", "metrics", base+"/metrics", "version", versionString())
 	}
 	log.Info("eventsd started", "roles", cfg.Roles, "cron", scheduling,
-		"concurrency", cfg.WorkerConcurrency, "store", storeName)
+		"concurrency", cfg.WorkerConcurrency, "webhook_concurrency", cfg.WebhookConcurrency, "store", storeName)
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -275,4 +276,59 @@ func TestWebhookRetries(t *testing.T) {
 		return len(got) == 5 && strings.Contains(string(got[4].Body), `"type":"webhook.test"`), fmt.Sprintf("%d requests", len(got))
 	})
 	verifySignature(t, sub.Secret, rc.requests()[4])
+}
+
+// TestSlowReceiverDoesNotHoldUpJobs: deliveries have a queue and worker
+// slots of their own. A receiver that never answers holds every delivery
+// slot, and the event pipeline's jobs still all run meanwhile. With
+// deliveries in the jobs' queue, the hung deliveries held every worker slot,
+// and no job ran until the first delivery timed out (10 s), which this
+// receiver notices: it counts the requests that ended.
+func TestSlowReceiverDoesNotHoldUpJobs(t *testing.T) {
+	t.Parallel()
+	var open, ended atomic.Int64
+	release := make(chan struct{})
+	var releaseOnce sync.Once
+	free := func() { releaseOnce.Do(func() { close(release) }) }
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		open.Add(1)
+		defer ended.Add(1)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(free) // before Close, which waits for the handlers
+	p := start(t, "dev", "dev", map[string]string{"DATA_DIR": t.TempDir(), "CRON_MOCK_DATA": "off",
+		"WORKER_CONCURRENCY": "2", "WEBHOOK_CONCURRENCY": "2"})
+	p.subscribe(hung.URL+"/hook", "*")
+	for i := range 6 {
+		p.decode(p.do("POST", "/api/events", fmt.Sprintf(`{"name":"slow.%d"}`, i)), "POST /api/events", http.StatusCreated, nil)
+	}
+	eventually(t, 60*time.Second, "both delivery slots held by the receiver", func() (bool, string) {
+		return open.Load() == 2, fmt.Sprintf("%d requests open", open.Load())
+	})
+	var active struct {
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
+	}
+	p.getJSON("/api/jobs?state=active&queue=webhooks", http.StatusOK, &active)
+	if len(active.Items) != 2 || active.Items[0].Name != "deliver-webhook" {
+		t.Fatalf("active jobs in the webhooks queue: %+v; want the 2 hung deliveries", active.Items)
+	}
+
+	jobs := p.generate(40)
+	eventually(t, 60*time.Second, "every mock-data job's event", func() (bool, string) {
+		n := len(p.eventsByJob())
+		return n == len(jobs), fmt.Sprintf("%d of %d", n, len(jobs))
+	})
+	if n := ended.Load(); n != 0 {
+		t.Fatalf("%d hung deliveries ended before the jobs were done: the jobs waited for them", n)
+	}
+	if open.Load() != 2 {
+		t.Fatalf("%d requests reached the receiver; want only the 2 delivery slots' worth", open.Load())
+	}
+	free() // before eventsd stops, which would wait out the deliveries
 }

@@ -133,6 +133,10 @@ type Config struct {
 	// as compact JSON; larger data is a 422. Default
 	// events.DefaultMaxDataBytes (64 KiB).
 	MaxEventDataBytes int
+	// Queues are more queues than New's jobs, each reached by its name in
+	// the jobs and queue routes' queue parameter (eventsd's: the webhook
+	// deliveries). Without the parameter those routes act on New's jobs.
+	Queues []Jobs
 	// OperationsOnly serves only /healthz, /readyz and /metrics, for a
 	// process without the api role (a worker or a scheduler), so that every
 	// process can be probed and scraped; every other path is a 404 problem,
@@ -168,7 +172,8 @@ type EventWriter interface {
 type API struct {
 	store    events.Store
 	roller   *events.Roller
-	jobs     Jobs
+	jobs     Jobs   // the default queue
+	queues   []Jobs // every queue, the default first
 	producer Producer
 	cfg      Config
 	log      *slog.Logger
@@ -210,6 +215,7 @@ func New(store events.Store, jobs Jobs, producer Producer, cfg Config) *API {
 		store:    store,
 		roller:   events.NewRoller(store, nil),
 		jobs:     jobs,
+		queues:   append([]Jobs{jobs}, cfg.Queues...),
 		producer: producer,
 		cfg:      cfg,
 		log:      cfg.Logger,

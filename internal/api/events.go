@@ -328,8 +328,9 @@ type queueStats struct {
 }
 
 type statsBody struct {
-	Queue  queueStats  `json:"queue"`
-	Events eventsStats `json:"events"`
+	Queue  queueStats   `json:"queue" doc:"The seed's queue, mock-data-queue: the first of queues."`
+	Queues []queueStats `json:"queues" nullable:"false" doc:"Every queue, the seed's first; name one in the jobs and queue routes' queue parameter."`
+	Events eventsStats  `json:"events"`
 }
 
 type eventsStats struct {
@@ -339,21 +340,25 @@ type eventsStats struct {
 type statsOutput struct{ Body statsBody }
 
 func (a *API) stats(ctx context.Context, _ *struct{}) (*statsOutput, error) {
-	c, err := a.jobs.Counts(ctx)
-	if err != nil {
-		return nil, err
+	out := &statsOutput{}
+	out.Body.Queues = make([]queueStats, len(a.queues))
+	for i, q := range a.queues {
+		c, err := q.Counts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out.Body.Queues[i] = queueStats{
+			Name:    q.Name(),
+			Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed,
+			Completed: c.Completed, Failed: c.Failed, Paused: c.Paused,
+			CompletedTotal: c.CompletedTotal, FailedTotal: c.FailedTotal, CancelledTotal: c.CancelledTotal,
+			OldestWaitingMs: c.OldestWaiting.Milliseconds(), IsPaused: c.IsPaused,
+		}
 	}
+	out.Body.Queue = out.Body.Queues[0]
 	total, err := a.store.Count(ctx, time.Time{}, time.Time{})
 	if err != nil {
 		return nil, err
-	}
-	out := &statsOutput{}
-	out.Body.Queue = queueStats{
-		Name:    a.jobs.Name(),
-		Waiting: c.Waiting, Active: c.Active, Delayed: c.Delayed,
-		Completed: c.Completed, Failed: c.Failed, Paused: c.Paused,
-		CompletedTotal: c.CompletedTotal, FailedTotal: c.FailedTotal, CancelledTotal: c.CancelledTotal,
-		OldestWaitingMs: c.OldestWaiting.Milliseconds(), IsPaused: c.IsPaused,
 	}
 	out.Body.Events.Total = total
 	return out, nil

@@ -292,7 +292,7 @@ func TestStats(t *testing.T) {
 	}
 	res := b.get(t, "/api/events/stats")
 	wantStatus(t, res, http.StatusOK)
-	want := `{"queue":{"name":"mock-data-queue","waiting":1,"active":2,"delayed":3,"completed":4,"failed":5,"paused":6,"completedTotal":7,"failedTotal":8,"cancelledTotal":9,"oldestWaitingMs":1500,"isPaused":true},"events":{"total":2}}`
+	want := `{"queue":{"name":"mock-data-queue","waiting":1,"active":2,"delayed":3,"completed":4,"failed":5,"paused":6,"completedTotal":7,"failedTotal":8,"cancelledTotal":9,"oldestWaitingMs":1500,"isPaused":true},"queues":[{"name":"mock-data-queue","waiting":1,"active":2,"delayed":3,"completed":4,"failed":5,"paused":6,"completedTotal":7,"failedTotal":8,"cancelledTotal":9,"oldestWaitingMs":1500,"isPaused":true}],"events":{"total":2}}`
 	if got := strings.TrimSpace(string(res.body)); got != want {
 		t.Fatalf("stats = %s\nwant    %s", got, want)
 	}

@@ -1,11 +1,14 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -137,6 +140,7 @@ func viewRetention(r queue.Retention) *retentionView {
 // jobIDInput names a job in the path.
 type jobIDInput struct {
 	ID string `path:"id" doc:"The job's id." example:"42"`
+	QueueParam
 }
 
 // GET /api/jobs/{id}
@@ -155,8 +159,12 @@ var getJobOp = huma.Operation{
 type jobOutput struct{ Body jobView }
 
 func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
-	j, err := a.jobs.Get(ctx, in.ID)
-	if errors.Is(err, queue.ErrNotFound) {
+	q, err := a.queue(in.Queue)
+	if err != nil {
+		return nil, err
+	}
+	j, err := q.Get(ctx, in.ID)
+	if errors.Is(err, queue.ErrNotFound) && q == a.jobs {
 		// A completed job is removed, but its event records that it ran.
 		if e, serr := a.store.GetByJobID(ctx, in.ID); serr == nil {
 			return nil, wordf(err, "job %q is no longer in the queue: it completed and was removed, as completed jobs are; "+
@@ -191,6 +199,7 @@ type listJobsInput struct {
 	Cursor string `query:"cursor" maxLength:"1024" doc:"Where to continue: a previous page's nextCursor."`
 	Offset int    `query:"offset" minimum:"0" maximum:"1000000000" default:"0" doc:"How many jobs to skip; without cursor only. Kept for older clients: prefer cursor."`
 	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"50" doc:"Page size."`
+	QueueParam
 }
 
 // Resolve rejects a cursor with an offset: a page starts at one or the other.
@@ -220,11 +229,15 @@ type stateCounts struct {
 type listJobsOutput struct{ Body jobPage }
 
 func (a *API) listJobs(ctx context.Context, in *listJobsInput) (*listJobsOutput, error) {
-	page, err := a.jobs.ListPage(ctx, queue.State(in.State), queue.PageRequest{After: in.Cursor, Offset: in.Offset, Limit: in.Limit})
+	q, err := a.queue(in.Queue)
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.jobs.Counts(ctx)
+	page, err := q.ListPage(ctx, queue.State(in.State), queue.PageRequest{After: in.Cursor, Offset: in.Offset, Limit: in.Limit})
+	if err != nil {
+		return nil, err
+	}
+	c, err := q.Counts(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -251,7 +264,7 @@ var removeJobOp = huma.Operation{
 }
 
 func (a *API) removeJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, a.audit(ctx, "remove", jobError(a.jobs.Remove(ctx, in.ID), in.ID, "it is active; cancel it first"), "job_id", in.ID)
+	return nil, a.onJob(ctx, in, "remove", Jobs.Remove, "it is active; cancel it first")
 }
 
 var retryJobOp = huma.Operation{
@@ -264,7 +277,7 @@ var retryJobOp = huma.Operation{
 }
 
 func (a *API) retryJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, a.audit(ctx, "retry", jobError(a.jobs.Retry(ctx, in.ID), in.ID, "only failed jobs can be retried"), "job_id", in.ID)
+	return nil, a.onJob(ctx, in, "retry", Jobs.Retry, "only failed jobs can be retried")
 }
 
 var promoteJobOp = huma.Operation{
@@ -277,7 +290,7 @@ var promoteJobOp = huma.Operation{
 }
 
 func (a *API) promoteJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, a.audit(ctx, "promote", jobError(a.jobs.Promote(ctx, in.ID), in.ID, "only delayed jobs can be promoted"), "job_id", in.ID)
+	return nil, a.onJob(ctx, in, "promote", Jobs.Promote, "only delayed jobs can be promoted")
 }
 
 var cancelJobOp = huma.Operation{
@@ -292,7 +305,17 @@ var cancelJobOp = huma.Operation{
 }
 
 func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) {
-	return nil, a.audit(ctx, "cancel", jobError(a.jobs.Cancel(ctx, in.ID), in.ID, "it has already finished"), "job_id", in.ID)
+	return nil, a.onJob(ctx, in, "cancel", Jobs.Cancel, "it has already finished")
+}
+
+// onJob runs a management action on one job of the queue in names, and
+// audits it.
+func (a *API) onJob(ctx context.Context, in *jobIDInput, action string, do func(Jobs, context.Context, string) error, why string) error {
+	q, err := a.queue(in.Queue)
+	if err == nil {
+		err = jobError(do(q, ctx, in.ID), in.ID, why)
+	}
+	return a.audit(ctx, action, err, "queue", cmp.Or(in.Queue, a.jobs.Name()), "job_id", in.ID)
 }
 
 // jobError words the errors of an operation on job id; why says why the
@@ -322,9 +345,13 @@ type retriedJobs struct {
 
 type retryFailedOutput struct{ Body retriedJobs }
 
-func (a *API) retryFailed(ctx context.Context, _ *struct{}) (*retryFailedOutput, error) {
-	n, err := a.jobs.RetryAll(ctx)
-	if err := a.audit(ctx, "retry-failed", err, "retried", n); err != nil {
+func (a *API) retryFailed(ctx context.Context, in *QueueParam) (*retryFailedOutput, error) {
+	q, err := a.queue(in.Queue)
+	n := 0
+	if err == nil {
+		n, err = q.RetryAll(ctx)
+	}
+	if err := a.audit(ctx, "retry-failed", err, "queue", cmp.Or(in.Queue, a.jobs.Name()), "retried", n); err != nil {
 		return nil, err
 	}
 	out := &retryFailedOutput{}
@@ -342,8 +369,8 @@ var pauseQueueOp = huma.Operation{
 	Tags: []string{"queue"},
 }
 
-func (a *API) pauseQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.audit(ctx, "pause", a.jobs.Pause(ctx))
+func (a *API) pauseQueue(ctx context.Context, in *QueueParam) (*struct{}, error) {
+	return nil, a.onQueue(ctx, in, "pause", Jobs.Pause)
 }
 
 var resumeQueueOp = huma.Operation{
@@ -353,6 +380,37 @@ var resumeQueueOp = huma.Operation{
 	Tags:        []string{"queue"},
 }
 
-func (a *API) resumeQueue(ctx context.Context, _ *struct{}) (*struct{}, error) {
-	return nil, a.audit(ctx, "resume", a.jobs.Resume(ctx))
+func (a *API) resumeQueue(ctx context.Context, in *QueueParam) (*struct{}, error) {
+	return nil, a.onQueue(ctx, in, "resume", Jobs.Resume)
+}
+
+// onQueue runs a management action on the queue in names, and audits it.
+func (a *API) onQueue(ctx context.Context, in *QueueParam, action string, do func(Jobs, context.Context) error) error {
+	q, err := a.queue(in.Queue)
+	if err == nil {
+		err = do(q, ctx)
+	}
+	return a.audit(ctx, action, err, "queue", cmp.Or(in.Queue, a.jobs.Name()))
+}
+
+// QueueParam picks the queue a jobs or queue route acts on.
+type QueueParam struct { // exported: huma reads only exported embedded fields
+	Queue string `query:"queue" maxLength:"200" doc:"The queue: mock-data-queue (the default) or webhooks (webhook deliveries). GET /api/events/stats lists them."`
+}
+
+// queue returns the queue named name, the default one for "".
+func (a *API) queue(name string) (Jobs, error) {
+	if name == "" {
+		return a.jobs, nil
+	}
+	for _, q := range a.queues {
+		if q.Name() == name {
+			return q, nil
+		}
+	}
+	names := make([]string, len(a.queues))
+	for i, q := range a.queues {
+		names[i] = strconv.Quote(q.Name())
+	}
+	return nil, invalidAt("query.queue", name, fmt.Errorf("no queue %q here; the queues are %s", name, strings.Join(names, ", ")))
 }

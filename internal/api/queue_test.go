@@ -163,3 +163,83 @@ func TestJobPagesWithRealQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoQueues runs the jobs and queue routes on two real queues: the
+// default one without the queue parameter, the other by its name, and an
+// unknown name as a 422 naming the queues there are.
+func TestTwoQueues(t *testing.T) {
+	t.Parallel()
+	r := redistest.Start(t)
+	c := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix})
+	main, hooks := c.Queue(events.QueueName), c.Queue("webhooks")
+	a := New(newStore(t), main, &fakeProducer{}, Config{Queues: []Jobs{hooks}})
+	srv := httptest.NewServer(a)
+	t.Cleanup(func() { a.CloseStreams(); srv.Close() })
+	b := &bundle{srv: srv, api: a}
+	ctx := t.Context()
+
+	s := openStream(t, b, "/api/jobs/events?after=0&queue=webhooks")
+	inMain, err := main.Add(ctx, "process-mock-data", nil, queue.JobOptions{ID: "same"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inHooks, err := hooks.Add(ctx, "deliver-webhook", []byte(`{"n":2}`), queue.JobOptions{ID: "same", Delay: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The webhooks queue's stream carries its own add, the delayed one, and
+	// not the other queue's, which came first.
+	if m, ok := s.next(); !ok || m.event != "added" || !strings.Contains(m.data, `"dueAt"`) {
+		t.Fatalf("webhooks stream gave %+v, %v", m, ok)
+	}
+
+	// One id, one job in each queue: the parameter picks which.
+	if got := b.get(t, "/api/jobs/"+inMain.ID).json(t); got["queue"] != events.QueueName || got["state"] != "waiting" {
+		t.Fatalf("default queue's job = %v", got)
+	}
+	if got := b.get(t, "/api/jobs/"+inHooks.ID+"?queue=webhooks").json(t); got["queue"] != "webhooks" || got["state"] != "delayed" {
+		t.Fatalf("webhooks queue's job = %v", got)
+	}
+	if items := b.get(t, "/api/jobs?state=delayed&queue=webhooks").json(t)["items"].([]any); len(items) != 1 {
+		t.Fatalf("delayed webhooks jobs = %v", items)
+	}
+	if items := b.get(t, "/api/jobs?state=delayed").json(t)["items"].([]any); len(items) != 0 {
+		t.Fatalf("delayed default jobs = %v, want none", items)
+	}
+	wantStatus(t, b.post(t, "/api/jobs/"+inHooks.ID+"/promote?queue=webhooks", ""), http.StatusNoContent)
+	wantProblem(t, b.post(t, "/api/jobs/"+inMain.ID+"/promote", ""), http.StatusConflict)
+
+	// Pausing one queue leaves the other running; stats lists both.
+	wantStatus(t, b.post(t, "/api/queue/pause?queue=webhooks", ""), http.StatusNoContent)
+	stats := b.get(t, "/api/events/stats").json(t)
+	qs := stats["queues"].([]any)
+	if len(qs) != 2 || qs[0].(map[string]any)["name"] != events.QueueName || qs[0].(map[string]any)["isPaused"] != false ||
+		qs[1].(map[string]any)["name"] != "webhooks" || qs[1].(map[string]any)["isPaused"] != true ||
+		stats["queue"].(map[string]any)["name"] != events.QueueName {
+		t.Fatalf("stats = %v", stats)
+	}
+	wantStatus(t, b.post(t, "/api/queue/resume?queue=webhooks", ""), http.StatusNoContent)
+
+	// An unknown queue is a 422 at query.queue on every route that takes one.
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/api/jobs/same?queue=nope"},
+		{http.MethodGet, "/api/jobs?state=waiting&queue=nope"},
+		{http.MethodDelete, "/api/jobs/same?queue=nope"},
+		{http.MethodPost, "/api/jobs/same/retry?queue=nope"},
+		{http.MethodPost, "/api/jobs/same/promote?queue=nope"},
+		{http.MethodPost, "/api/jobs/same/cancel?queue=nope"},
+		{http.MethodPost, "/api/jobs/retry-failed?queue=nope"},
+		{http.MethodPost, "/api/queue/pause?queue=nope"},
+		{http.MethodPost, "/api/queue/resume?queue=nope"},
+		{http.MethodGet, "/api/jobs/events?queue=nope"},
+	} {
+		p := wantProblem(t, b.do(t, req.method, req.path, nil), http.StatusUnprocessableEntity)
+		if d, _ := p["detail"].(string); !strings.Contains(d, `"nope"`) || !strings.Contains(d, `"webhooks"`) {
+			t.Fatalf("%s %s: detail %q", req.method, req.path, d)
+		}
+	}
+	// Nothing was paused by the refused requests.
+	if c, err := main.Counts(ctx); err != nil || c.IsPaused {
+		t.Fatalf("default queue counts %+v, %v", c, err)
+	}
+}

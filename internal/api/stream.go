@@ -69,6 +69,7 @@ func (a *API) jobEventsOp() huma.Operation {
 type jobEventsInput struct {
 	LastEventID string `header:"Last-Event-ID" maxLength:"64" doc:"Resume after this event id; EventSource sends it on reconnect."`
 	After       string `query:"after" maxLength:"64" doc:"Like Last-Event-ID, for clients that cannot set headers; the header wins."`
+	QueueParam
 }
 
 func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResponse, error) {
@@ -78,6 +79,10 @@ func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResp
 		}
 	}
 	after := cmp.Or(in.LastEventID, in.After)
+	q, err := a.queue(in.Queue)
+	if err != nil {
+		return nil, err
+	}
 	if n := a.streams.Add(1); a.cfg.MaxStreams > 0 && n > int64(a.cfg.MaxStreams) {
 		a.streams.Add(-1)
 		return nil, wordf(errTooManyStreams, "this server already serves %d event streams, its limit; try again later", a.cfg.MaxStreams)
@@ -87,7 +92,7 @@ func (a *API) jobEvents(_ context.Context, in *jobEventsInput) (*huma.StreamResp
 		defer a.metrics.streams.Dec()
 		defer a.streams.Add(-1)
 		r, w := humago.Unwrap(hctx)
-		a.stream(r, w, after)
+		a.stream(r, w, q, after)
 	}}, nil
 }
 
@@ -100,9 +105,9 @@ var errBadStreamID = wordf(errMalformed, "an event id is <ms>-<seq> or <ms>-<seq
 // error event after.
 func validStreamID(id string) bool { return id == "$" || queue.ValidEventID(id) }
 
-// stream writes lifecycle events after the stream id after until the client
+// stream writes q's lifecycle events after the stream id after until the client
 // leaves, the queue's stream fails, or CloseStreams is called.
-func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
+func (a *API) stream(r *http.Request, w http.ResponseWriter, q Jobs, after string) {
 	rc := http.NewResponseController(w)
 	// The server's WriteTimeout is meant for ordinary answers; a stream has
 	// its own per-write deadline instead. Both fail harmlessly where
@@ -123,12 +128,12 @@ func (a *API) stream(r *http.Request, w http.ResponseWriter, after string) {
 	// Buffered, so that events arriving while a burst is written are there
 	// to take at once for the next.
 	items := make(chan streamItem, 256)
-	go a.pump(ctx, a.jobs.Events(ctx, after), items)
+	go a.pump(ctx, q.Events(ctx, after), items)
 
 	heartbeat := time.NewTicker(a.cfg.Heartbeat)
 	defer heartbeat.Stop()
 	var buf bytes.Buffer
-	buf.WriteString(": " + oneLine(a.jobs.Name()) + " lifecycle events\nretry: 3000\n\n")
+	buf.WriteString(": " + oneLine(q.Name()) + " lifecycle events\nretry: 3000\n\n")
 	for {
 		if buf.Len() > 0 {
 			_ = rc.SetWriteDeadline(time.Now().Add(a.cfg.StreamWriteTimeout))

@@ -280,7 +280,7 @@ var testWebhookOp = huma.Operation{
 }
 
 type sentView struct {
-	JobID      string `json:"jobId" doc:"The deliver-webhook job; follow it at /api/jobs/{id}."`
+	JobID      string `json:"jobId" doc:"The deliver-webhook job, in the webhooks queue; follow it at /api/jobs/{id}?queue=webhooks."`
 	DeliveryID string `json:"deliveryId" doc:"The delivery, sent as the webhook-id header."`
 	EventID    string `json:"eventId"`
 }

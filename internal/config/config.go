@@ -207,6 +207,10 @@ type Config struct {
 	// 5s,5m,30m,2h,5h,10h, are the waits before each retry of a webhook
 	// delivery; a delivery makes one attempt more than there are waits.
 	WebhookRetryDelays []time.Duration
+	// WebhookConcurrency, from WEBHOOK_CONCURRENCY, default 20, is how many
+	// webhook deliveries a worker sends at once. Deliveries have a queue
+	// and worker slots of their own, apart from WorkerConcurrency's.
+	WebhookConcurrency int
 	// WebhookDisableAfter, from WEBHOOK_DISABLE_AFTER, default 20, is how
 	// many deliveries in a row may fail for good before their subscription
 	// is disabled (5 days of failures disable it too).

@@ -56,6 +56,7 @@ func TestDefaults(t *testing.T) {
 		EventsStreamMaxAge:  30 * time.Second,
 		EventsStreamMaxLen:  10_000,
 		WebhookRetryDelays:  webhooks.DefaultRetryDelays,
+		WebhookConcurrency:  20,
 		WebhookDisableAfter: 20,
 	}
 	if !reflect.DeepEqual(got, want) {

@@ -151,6 +151,8 @@ func settings() []setting {
 
 		{env: "WEBHOOK_RETRY_DELAYS", def: "5s,5m,30m,2h,5h,10h", usage: "comma-separated waits before each retry of a webhook delivery; each gets up to a fifth more at random",
 			parse: func(c *Config, v string) error { return durations(&c.WebhookRetryDelays, v) }},
+		{env: "WEBHOOK_CONCURRENCY", def: "20", usage: "webhook deliveries a worker sends at once, on their own queue: a slow receiver never holds up the event pipeline's jobs",
+			parse: func(c *Config, v string) error { return intIn(&c.WebhookConcurrency, v, 1, 10000) }},
 		{env: "WEBHOOK_DISABLE_AFTER", def: "20", usage: "disable a webhook subscription after this many deliveries in a row failed for good (or 5 days of failures)",
 			parse: func(c *Config, v string) error { return intIn(&c.WebhookDisableAfter, v, 1, 1_000_000) }},
 		{env: "WEBHOOKS_ALLOW_PRIVATE", def: "false", devDef: "true", isBool: true, usage: "let webhook subscriptions reach loopback, private and link-local addresses (local use and tests)",

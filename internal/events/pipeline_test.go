@@ -18,6 +18,7 @@ import (
 
 type bundle struct {
 	q     *queue.Queue
+	other *queue.Queue // another queue on the same Redis (as webhooks')
 	store *sqlite.Store
 	proc  *events.Processor
 	prod  *events.Producer
@@ -31,13 +32,14 @@ func setup(t *testing.T) *bundle {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	q := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue(events.QueueName)
+	c := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix})
+	q := c.Queue(events.QueueName)
 	batcher := events.NewBatcher(st, 0)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { batcher.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	return &bundle{q: q, store: st, proc: events.NewProcessor(batcher), prod: events.NewProducer(q, events.ProducerConfig{})}
+	return &bundle{q: q, other: c.Queue("other"), store: st, proc: events.NewProcessor(batcher), prod: events.NewProducer(q, events.ProducerConfig{})}
 }
 
 // handlers returns a handler for every job type, as the service wires them.
@@ -241,8 +243,21 @@ func TestTasks(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	tasks := &events.Tasks{Producer: b.prod, Queue: b.q, Store: b.store, Logger: slog.New(slog.DiscardHandler),
-		EventsRetention: 24 * time.Hour}
+	// A failed job in another queue the tasks cover, older than the jobs
+	// retention by the time Cleanup runs.
+	doomed, err := b.other.Add(ctx, "x", nil, queue.JobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.other.Cancel(ctx, doomed.ID); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := b.other.Counts(ctx); c.Failed != 1 {
+		t.Fatalf("other queue's failed jobs = %d, want the cancelled one", c.Failed)
+	}
+	time.Sleep(5 * time.Millisecond)
+	tasks := &events.Tasks{Producer: b.prod, Queue: b.q, More: []*queue.Queue{b.other}, Store: b.store,
+		Logger: slog.New(slog.DiscardHandler), JobsRetention: time.Millisecond, EventsRetention: 24 * time.Hour}
 	if err := tasks.MockData(ctx, now); err != nil {
 		t.Fatal(err)
 	}
@@ -260,6 +275,9 @@ func TestTasks(t *testing.T) {
 	}
 	if c, _ := b.q.Counts(ctx); c.Waiting != 2 {
 		t.Fatalf("the mock-data and rollup tasks added %d jobs, want 2", c.Waiting)
+	}
+	if c, _ := b.other.Counts(ctx); c.Failed != 0 {
+		t.Fatalf("other queue's failed jobs after cleanup = %d, want 0", c.Failed)
 	}
 }
 

@@ -19,8 +19,11 @@ const storeTimeout = 10 * time.Second
 type Tasks struct {
 	Producer *Producer
 	Queue    *queue.Queue
-	Store    Store
-	Logger   *slog.Logger
+	// More queues that Monitor and Cleanup also cover (the webhook
+	// deliveries').
+	More   []*queue.Queue
+	Store  Store
+	Logger *slog.Logger
 	// JobsRetention: completed and failed jobs older than this are cleaned
 	// (default 24 h). EventsRetention: events older than this are deleted;
 	// 0 keeps events forever.
@@ -36,15 +39,19 @@ func (t *Tasks) MockData(ctx context.Context, slot time.Time) error {
 	return err
 }
 
-// Monitor logs the queue's counts (every 10 s in the seed).
+func (t *Tasks) queues() []*queue.Queue { return append([]*queue.Queue{t.Queue}, t.More...) }
+
+// Monitor logs each queue's counts (every 10 s in the seed).
 func (t *Tasks) Monitor(ctx context.Context, slot time.Time) error {
-	c, err := t.Queue.Counts(ctx)
-	if err != nil {
-		return err
+	for _, q := range t.queues() {
+		c, err := q.Counts(ctx)
+		if err != nil {
+			return err
+		}
+		t.log().Info("queue counts", "queue", q.Name(), "waiting", c.Waiting, "active", c.Active,
+			"delayed", c.Delayed, "failed", c.Failed, "paused", c.Paused, "completed_total", c.CompletedTotal,
+			"failed_total", c.FailedTotal)
 	}
-	t.log().Info("queue counts", "queue", t.Queue.Name(), "waiting", c.Waiting, "active", c.Active,
-		"delayed", c.Delayed, "failed", c.Failed, "paused", c.Paused, "completed_total", c.CompletedTotal,
-		"failed_total", c.FailedTotal)
 	return nil
 }
 
@@ -55,20 +62,23 @@ func (t *Tasks) Rollup(ctx context.Context, slot time.Time) error {
 	return err
 }
 
-// Cleanup removes completed and failed jobs past the jobs retention and, when
+// Cleanup removes every queue's completed and failed jobs past the jobs
+// retention and, when
 // an events retention is set, events past it (at midnight in the seed).
 func (t *Tasks) Cleanup(ctx context.Context, slot time.Time) error {
 	retention := cmp.Or(t.JobsRetention, 24*time.Hour)
 	var cleaned [2]int
-	for i, state := range []queue.State{queue.StateCompleted, queue.StateFailed} {
-		for {
-			n, err := t.Queue.Clean(ctx, state, retention, 1000)
-			if err != nil {
-				return fmt.Errorf("clean %s jobs: %w", state, err)
-			}
-			cleaned[i] += n
-			if n < 1000 {
-				break
+	for _, q := range t.queues() {
+		for i, state := range []queue.State{queue.StateCompleted, queue.StateFailed} {
+			for {
+				n, err := q.Clean(ctx, state, retention, 1000)
+				if err != nil {
+					return fmt.Errorf("clean %s jobs of %s: %w", state, q.Name(), err)
+				}
+				cleaned[i] += n
+				if n < 1000 {
+					break
+				}
 			}
 		}
 	}

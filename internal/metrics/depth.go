@@ -21,9 +21,10 @@ type DepthConfig struct {
 	// processes does not multiply them. Nil exports from this process
 	// always (one process, or tests).
 	Redis redis.UniversalClient
-	// Key is the lease's key (default "eventsd:{<queue>}:metrics-exporter",
-	// in the queue's Redis Cluster slot).
-	Key string
+	// KeyPrefix starts the lease's key: the lease for queue q is
+	// "<KeyPrefix>:{<q>}:metrics-exporter", in the queue's Redis Cluster
+	// slot (default "eventsd").
+	KeyPrefix string
 	// Lease is how long the exporter role lasts without a scrape renewing it
 	// (default 60 s): how long the gauges may be missing after their
 	// exporter stops. Scrape more often than this, or the role moves from
@@ -31,13 +32,14 @@ type DepthConfig struct {
 	Lease time.Duration
 }
 
-// Depth is a collector reading a queue's state from Redis at scrape time:
+// Depth is a collector reading queues' state from Redis at scrape time:
 // jobs per state, the oldest waiting job's age, lifetime totals and whether
-// the queue is paused. Every process reports eventsd_queue_counts_up (could
-// it read Redis) and eventsd_queue_exporter (does it export the rest); the
-// rest comes from one process, the exporter.
+// the queue is paused, each labelled with its queue. Every process reports
+// eventsd_queue_counts_up (could it read Redis) and eventsd_queue_exporter
+// (does it export the rest); the rest comes from one process per queue, the
+// queue's exporter.
 type Depth struct {
-	q      *queue.Queue
+	queues []*queue.Queue
 	cfg    DepthConfig
 	id     string
 	jobs   *prometheus.Desc
@@ -53,13 +55,14 @@ var exporterSource string
 
 var exporterScript = redis.NewScript(exporterSource)
 
-// NewDepth registers a depth collector for q with reg.
-func NewDepth(reg prometheus.Registerer, q *queue.Queue, cfg DepthConfig) *Depth {
-	cfg.Key = cmp.Or(cfg.Key, "eventsd:{"+q.Name()+"}:metrics-exporter")
+// NewDepth registers one depth collector for queues with reg. One collector
+// serves them all: two would describe the same metrics.
+func NewDepth(reg prometheus.Registerer, queues []*queue.Queue, cfg DepthConfig) *Depth {
+	cfg.KeyPrefix = cmp.Or(cfg.KeyPrefix, "eventsd")
 	cfg.Lease = cmp.Or(cfg.Lease, time.Minute)
 	labels := []string{"queue"}
 	d := &Depth{
-		q:      q,
+		queues: queues,
 		cfg:    cfg,
 		id:     rand.Text(),
 		jobs:   prometheus.NewDesc("eventsd_queue_jobs", "Jobs in the queue by state, read from Redis by one process (see eventsd_queue_exporter).", []string{"queue", "state"}, nil),
@@ -84,14 +87,21 @@ func (d *Depth) Describe(ch chan<- *prometheus.Desc) {
 func (d *Depth) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	name := d.q.Name()
+	for _, q := range d.queues {
+		d.collect(ctx, ch, q)
+	}
+}
+
+// collect sends one queue's metrics.
+func (d *Depth) collect(ctx context.Context, ch chan<- prometheus.Metric, q *queue.Queue) {
+	name := q.Name()
 	gauge := func(desc *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, v, labels...)
 	}
-	exporter, err := d.exporter(ctx)
+	exporter, err := d.exporter(ctx, name)
 	var c queue.Counts
 	if err == nil {
-		c, err = d.q.Counts(ctx)
+		c, err = q.Counts(ctx)
 	}
 	if err != nil {
 		gauge(d.up, 0, name)
@@ -121,12 +131,13 @@ func (d *Depth) Collect(ch chan<- prometheus.Metric) {
 	gauge(d.paused, paused, name)
 }
 
-// exporter claims or renews the exporter role, and says whether this
-// process holds it.
-func (d *Depth) exporter(ctx context.Context) (bool, error) {
+// exporter claims or renews the exporter role for the queue name, and says
+// whether this process holds it.
+func (d *Depth) exporter(ctx context.Context, name string) (bool, error) {
 	if d.cfg.Redis == nil {
 		return true, nil
 	}
-	n, err := exporterScript.Run(ctx, d.cfg.Redis, []string{d.cfg.Key}, d.id, d.cfg.Lease.Milliseconds()).Int()
+	key := d.cfg.KeyPrefix + ":{" + name + "}:metrics-exporter"
+	n, err := exporterScript.Run(ctx, d.cfg.Redis, []string{key}, d.id, d.cfg.Lease.Milliseconds()).Int()
 	return n == 1, err
 }

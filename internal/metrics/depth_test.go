@@ -12,10 +12,10 @@ import (
 
 // process is one eventsd process's registry with a Depth collector on the
 // shared queue.
-func process(t *testing.T, r *redistest.Redis, q *queue.Queue, key string) *prometheus.Registry {
+func process(t *testing.T, r *redistest.Redis, q *queue.Queue) *prometheus.Registry {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	NewDepth(reg, q, DepthConfig{Redis: r.NewClient(t), Key: key})
+	NewDepth(reg, []*queue.Queue{q}, DepthConfig{Redis: r.NewClient(t), KeyPrefix: r.Prefix})
 	return reg
 }
 
@@ -62,7 +62,7 @@ func TestOneExporter(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := r.Prefix + ":{q}:metrics-exporter"
-	a, b := process(t, r, q, key), process(t, r, q, key)
+	a, b := process(t, r, q), process(t, r, q)
 
 	waiting := map[string]string{"state": "waiting"}
 	sum := func() (total float64, exporters int) {
@@ -118,14 +118,27 @@ func TestDepthWithoutElection(t *testing.T) {
 	if err := q.Cancel(ctx, j.ID); err != nil {
 		t.Fatal(err)
 	}
+	// A second queue in the same collector reports its own figures.
+	other := queue.NewClient(r.Client, queue.Config{Prefix: r.Prefix}).Queue("other")
+	for range 2 {
+		if _, err := other.Add(ctx, "x", nil, queue.JobOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	reg := prometheus.NewRegistry()
-	NewDepth(reg, q, DepthConfig{})
+	NewDepth(reg, []*queue.Queue{q, other}, DepthConfig{})
+	if v, _ := value(t, reg, "eventsd_queue_jobs", map[string]string{"queue": "other", "state": "waiting"}); v != 2 {
+		t.Fatalf("other queue's waiting jobs = %v, want 2", v)
+	}
+	if v, _ := value(t, reg, "eventsd_queue_jobs", map[string]string{"queue": "q", "state": "waiting"}); v != 0 {
+		t.Fatalf("q's waiting jobs = %v, want 0", v)
+	}
 	for outcome, want := range map[string]float64{"cancelled": 1, "completed": 0, "failed": 0} {
-		if v, ok := value(t, reg, "eventsd_queue_finished_jobs_total", map[string]string{"outcome": outcome}); !ok || v != want {
+		if v, ok := value(t, reg, "eventsd_queue_finished_jobs_total", map[string]string{"queue": "q", "outcome": outcome}); !ok || v != want {
 			t.Errorf("eventsd_queue_finished_jobs_total{outcome=%q} = %v (exported: %v), want %v", outcome, v, ok, want)
 		}
 	}
-	if v, _ := value(t, reg, "eventsd_queue_oldest_waiting_seconds", nil); v != 0 {
+	if v, _ := value(t, reg, "eventsd_queue_oldest_waiting_seconds", map[string]string{"queue": "q"}); v != 0 {
 		t.Fatalf("oldest waiting = %v with nothing waiting, want 0", v)
 	}
 }

@@ -11,6 +11,11 @@ import (
 // JobName is the deliver-webhook job's name; jobs in Redis carry it.
 const JobName = events.DeliverWebhookJobName
 
+// QueueName is the queue deliveries go to: a queue of their own, with a
+// worker of their own, so that a slow or unreachable receiver holds up
+// other deliveries at most, never the event pipeline's jobs.
+const QueueName = "webhooks"
+
 // DefaultRetryDelays is the wait before each retry of a delivery, the
 // default of WEBHOOK_RETRY_DELAYS: about 18 hours in all.
 var DefaultRetryDelays = []time.Duration{5 * time.Second, 5 * time.Minute, 30 * time.Minute,
