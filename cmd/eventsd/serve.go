@@ -185,11 +185,13 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 	if cfg.HasRole(config.RoleWorker) {
 		jm := metrics.NewJobs(reg)
 		roller := events.NewRoller(store, nil)
+		wm := metrics.NewWebhooks(reg)
 		deliver := webhooks.NewDeliverer(store, webhooks.DeliverConfig{
 			RetryDelays:  cfg.WebhookRetryDelays,
 			DisableAfter: cfg.WebhookDisableAfter,
 			AllowPrivate: cfg.WebhooksAllowPrivate,
-			Observe:      metrics.NewWebhooks(reg).Observe,
+			Observe:      wm.Observe,
+			NotSent:      wm.NotSent,
 			Logger:       log,
 		})
 		handlers := events.NewMux(map[string]queue.Handler{

@@ -10,6 +10,7 @@ import (
 type Webhooks struct {
 	attempts *prometheus.CounterVec
 	latency  prometheus.Histogram
+	notSent  prometheus.Counter
 }
 
 // NewWebhooks registers the webhook metrics with reg.
@@ -24,11 +25,15 @@ func NewWebhooks(reg prometheus.Registerer) *Webhooks {
 			Help:    "How long webhook delivery attempts took, from connecting to the receiver's answer.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
+		notSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "eventsd_webhook_attempts_not_sent_total",
+			Help: "Webhook delivery attempts failed without a request, their receiver having timed out on several attempts in a row (its circuit open); not in eventsd_webhook_deliveries_total.",
+		}),
 	}
 	for _, o := range []string{"delivered", "retrying", "failed"} {
 		m.attempts.WithLabelValues(o) // shown at 0 before the first
 	}
-	reg.MustRegister(m.attempts, m.latency)
+	reg.MustRegister(m.attempts, m.latency, m.notSent)
 	return m
 }
 
@@ -37,3 +42,7 @@ func (m *Webhooks) Observe(outcome string, took time.Duration) {
 	m.attempts.WithLabelValues(outcome).Inc()
 	m.latency.Observe(took.Seconds())
 }
+
+// NotSent counts an attempt failed without a request; it fits
+// webhooks.DeliverConfig.NotSent.
+func (m *Webhooks) NotSent() { m.notSent.Inc() }

@@ -39,8 +39,17 @@ type DeliverConfig struct {
 	// AllowPrivate lets deliveries reach loopback, private and link-local
 	// addresses (local use and tests).
 	AllowPrivate bool
+	// BreakAfter opens a subscription's circuit after this many attempts
+	// in a row timed out: its deliveries then fail at once, without a
+	// request, except one probe every ProbeEvery, until one is answered.
+	// Defaults 3 and 30 s.
+	BreakAfter int
+	ProbeEvery time.Duration
 	// Observe, when set, is told each attempt's outcome and duration.
 	Observe func(outcome string, took time.Duration)
+	// NotSent, when set, is told of each attempt failed without a request
+	// because its subscription's circuit was open.
+	NotSent func()
 	// Logger logs subscriptions disabled. Default: discard.
 	Logger *slog.Logger
 	// Now is the clock. Default time.Now.
@@ -49,9 +58,10 @@ type DeliverConfig struct {
 
 // Deliverer runs deliver-webhook jobs.
 type Deliverer struct {
-	store  events.Store
-	client *http.Client
-	cfg    DeliverConfig
+	store    events.Store
+	client   *http.Client
+	cfg      DeliverConfig
+	circuits *circuits
 }
 
 // NewDeliverer returns a Deliverer recording attempts in st.
@@ -62,11 +72,14 @@ func NewDeliverer(st events.Store, cfg DeliverConfig) *Deliverer {
 	cfg.Timeout = cmp.Or(cfg.Timeout, 10*time.Second)
 	cfg.DisableAfter = cmp.Or(cfg.DisableAfter, 20)
 	cfg.DisableAge = cmp.Or(cfg.DisableAge, 5*24*time.Hour)
+	cfg.BreakAfter = cmp.Or(cfg.BreakAfter, 3)
+	cfg.ProbeEvery = cmp.Or(cfg.ProbeEvery, 30*time.Second)
 	cfg.Logger = cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler))
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Deliverer{store: st, client: NewClient(cfg.Timeout, cfg.AllowPrivate), cfg: cfg}
+	return &Deliverer{store: st, client: NewClient(cfg.Timeout, cfg.AllowPrivate), cfg: cfg,
+		circuits: newCircuits(cfg.BreakAfter, cfg.ProbeEvery)}
 }
 
 // Register routes deliver-webhook jobs on mux to d.
@@ -105,8 +118,19 @@ func (d *Deliverer) ProcessJob(ctx context.Context, job *queue.Job) (any, error)
 
 	body, _ := json.Marshal(payload{Type: data.Event.Name, Timestamp: data.Event.CreatedAt, Data: data.Event})
 	start := d.cfg.Now()
-	status, resp, retryAfter, sendErr := d.send(ctx, w, data.DeliveryID, start, body)
-	took := d.cfg.Now().Sub(start)
+	var (
+		status     int
+		resp       string
+		retryAfter time.Duration
+		took       time.Duration
+	)
+	sendErr := d.circuits.allow(w.ID, start)
+	sent := sendErr == nil
+	if sent {
+		status, resp, retryAfter, sendErr = d.send(ctx, w, data.DeliveryID, start, body)
+		took = d.cfg.Now().Sub(start)
+		d.circuits.done(w.ID, start.Add(took), errors.Is(sendErr, errTimedOut))
+	}
 
 	a := events.DeliveryAttempt{WebhookID: w.ID, DeliveryID: data.DeliveryID, EventID: data.Event.ID,
 		EventName: data.Event.Name, Attempt: data.AttemptBase + job.Attempt, StatusCode: status,
@@ -130,8 +154,11 @@ func (d *Deliverer) ProcessJob(ctx context.Context, job *queue.Job) (any, error)
 			a.NextRetryAt = start.Add(took + wait)
 		}
 	}
-	if d.cfg.Observe != nil {
+	switch {
+	case sent && d.cfg.Observe != nil:
 		d.cfg.Observe(a.Outcome, took)
+	case !sent && d.cfg.NotSent != nil:
+		d.cfg.NotSent()
 	}
 	// The record outlives a cancelled job: what was sent happened.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -227,10 +254,13 @@ func describe(err error) error {
 	case errors.Is(err, errBlockedDial):
 		return err
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
-		return errors.New("timed out")
+		return errTimedOut
 	}
 	return err
 }
+
+// errTimedOut is an attempt that got no answer within the timeout.
+var errTimedOut = errors.New("timed out")
 
 // parseRetryAfter reads a Retry-After header: seconds or an HTTP date.
 func parseRetryAfter(v string, now time.Time) time.Duration {

@@ -3,10 +3,13 @@ package webhooks_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,5 +205,66 @@ func TestDeliverDisablesAfterDaysOfFailures(t *testing.T) {
 	got, _ := b.store.GetWebhook(ctx, w.ID)
 	if got.Failures != 2 || !strings.Contains(got.DisabledReason, "failed since") {
 		t.Fatalf("disabled %+v; want 2 failures and a reason naming when they began", got)
+	}
+}
+
+// TestHungReceiverDoesNotStarveOthers: once a receiver has timed out
+// BreakAfter times in a row, its deliveries fail at once, recorded as not
+// sent, and keep their retry schedule, while another subscription's
+// deliveries all go out. Without the circuit each of the hung receiver's
+// deliveries would hold a slot for the whole timeout.
+func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
+	t.Parallel()
+	delays := []time.Duration{time.Hour}
+	b := setup(t, webhooks.FanoutConfig{RetryDelays: delays})
+	var sent atomic.Int64
+	release := make(chan struct{})
+	hung := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sent.Add(1)
+		io.Copy(io.Discard, r.Body) // the server notices a client gone only after the body
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	t.Cleanup(hung.Close)
+	t.Cleanup(func() { close(release) }) // before Close, which waits for the handlers
+	bad := mustWebhook(t, b.store, hung.URL+"/hook", "*")
+	rc := newReceiver(t)
+	good := mustWebhook(t, b.store, rc.URL+"/hook", "*")
+	var notSent atomic.Int64
+	b.runWorker(t, webhooks.DeliverConfig{RetryDelays: delays, Timeout: 200 * time.Millisecond,
+		BreakAfter: 2, ProbeEvery: time.Hour, NotSent: func() { notSent.Add(1) }})
+
+	const n = 12
+	for i := range n {
+		if _, err := b.store.Create(context.Background(), events.Event{Name: "e." + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "an attempt per delivery to both subscriptions", func() bool {
+		return len(attempts(t, b.store, bad.ID)) == n && len(attempts(t, b.store, good.ID)) == n
+	})
+	if got := len(rc.requests()); got != n {
+		t.Fatalf("the answering receiver got %d requests; want %d", got, n)
+	}
+	// The worker runs 4 at once: at most 4 requests can be out before the
+	// first timeout, and one more before the second opens the circuit.
+	if s := sent.Load(); s < 2 || s > 5 {
+		t.Fatalf("the hung receiver got %d requests; want 2 (BreakAfter) to 5", s)
+	}
+	skipped := 0
+	for _, a := range attempts(t, b.store, bad.ID) {
+		if a.Outcome != events.OutcomeRetrying || a.NextRetryAt.IsZero() {
+			t.Fatalf("attempt %+v; want retrying, with a next retry", a)
+		}
+		if strings.HasPrefix(a.Error, "not sent: the receiver timed out") {
+			skipped++
+		} else if a.Error != "timed out" {
+			t.Fatalf("attempt error %q", a.Error)
+		}
+	}
+	if int64(skipped) != n-sent.Load() || notSent.Load() != int64(skipped) {
+		t.Fatalf("%d attempts recorded as not sent, %d counted, %d requests made; want %d in all", skipped, notSent.Load(), sent.Load(), n)
 	}
 }
