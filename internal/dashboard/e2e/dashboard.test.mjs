@@ -240,9 +240,94 @@ test('webhooks: subscriptions, their deliveries with status, and a retry', { ski
     });
     assert.equal(got.length, 2);
     assert.equal(got[0], got[1], 'the retry carries the same webhook-id');
+
+    // The retry's job is in the webhooks queue, and its link opens it there.
+    await page.getByRole('status').getByRole('link').click();
+    await page.waitForURL(/#\/job\/[^?]+\?queue=webhooks$/);
+    await eventually(async () => assert.equal(await text(page, 'job-state'), 'completed'));
     noProblems(problems);
     await context.close();
   } finally {
+    receiver.close();
+  }
+});
+
+test('jobs: the webhooks queue is picked, listed, retried and paused apart, and a job link keeps its queue', { skip }, async () => {
+  // A receiver that answers 500: a test delivery (one attempt, no retries)
+  // fails for good and stays among the webhooks queue's failed jobs.
+  let got = 0;
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      got++;
+      res.writeHead(500).end('down');
+    });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+  const failed = async (queue) => (await api(srv.url, 'GET', `/api/jobs?state=failed&limit=20&queue=${queue}`)).items.map((j) => j.id);
+  const stats = async () => (await api(srv.url, 'GET', '/api/events/stats')).queues;
+  const { page, context, problems } = await openPage(browser, srv.url);
+  try {
+    const hook = await api(srv.url, 'POST', '/api/webhooks', { url, events: ['e2e.queues.*'] });
+    const { jobId } = await api(srv.url, 'POST', `/api/webhooks/${hook.id}/test`);
+    await eventually(async () => assert.ok((await failed('webhooks')).includes(jobId)));
+    assert.equal((await failed('mock-data-queue')).includes(jobId), false);
+
+    // The overview has a line for the webhooks queue that leads to its jobs.
+    await page.goto(srv.url + '/dashboard/');
+    const [, hooks] = await stats();
+    await eventually(async () => assert.equal(await number(page, 'queue-webhooks-failed'), hooks.failed));
+    await page.getByTestId('queue-webhooks-failed').click();
+    await page.waitForURL(/#\/jobs\/failed\?queue=webhooks$/);
+
+    // Back to the default queue with the picker, and to webhooks again.
+    const rows = page.getByTestId('jobs-table').locator('tbody tr');
+    const ids = () => rows.locator('td:nth-child(1)').allTextContents();
+    const picker = page.getByLabel('Queue', { exact: true });
+    await eventually(async () => assert.deepEqual(await ids(), await failed('webhooks')));
+    await picker.selectOption('mock-data-queue');
+    await page.waitForURL(/#\/jobs\/failed$/);
+    await eventually(async () => assert.deepEqual(await ids(), await failed('mock-data-queue')));
+    await picker.selectOption('webhooks');
+    await page.waitForURL(/#\/jobs\/failed\?queue=webhooks$/);
+    await eventually(async () => assert.deepEqual(await ids(), await failed('webhooks')));
+    assert.equal(await number(page, 'tab-count-failed'), (await stats())[1].failed);
+
+    // Retry all retries the webhooks queue's failed jobs: the receiver is
+    // asked again, and the default queue's failed jobs stay.
+    const defaultFailed = (await stats())[0].failed;
+    const sent = got;
+    await page.getByRole('button', { name: 'Retry all failed' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Retry all' }).click();
+    await page.getByText(/^\d+ jobs? put back to waiting\.$/).waitFor();
+    await eventually(() => assert.ok(got > sent, 'the delivery was not sent again'));
+    await eventually(async () => assert.ok((await failed('webhooks')).includes(jobId)));
+    assert.equal((await stats())[0].failed, defaultFailed);
+
+    // The job's link keeps its queue, through a reload.
+    await page.getByRole('link', { name: jobId }).click();
+    await page.waitForURL(new RegExp(`#/job/${jobId}\\?queue=webhooks$`));
+    await page.reload();
+    await eventually(async () => assert.equal(await text(page, 'job-state'), 'failed'));
+    await page.getByText('deliver-webhook', { exact: true }).waitFor();
+
+    // The header's switch is the webhooks queue's there.
+    const sw = page.getByRole('switch', { name: 'Queue webhooks running' });
+    await sw.click();
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'false'));
+    assert.deepEqual((await stats()).map((q) => q.isPaused), [false, true]);
+    await sw.click();
+    await eventually(async () => assert.equal(await sw.getAttribute('aria-checked'), 'true'));
+    assert.deepEqual((await stats()).map((q) => q.isPaused), [false, false]);
+
+    // Its breadcrumb leads back to the webhooks queue's failed jobs.
+    await page.locator('.crumbs').getByRole('link', { name: 'failed' }).click();
+    await page.waitForURL(/#\/jobs\/failed\?queue=webhooks$/);
+    noProblems(problems);
+  } finally {
+    await api(srv.url, 'POST', '/api/queue/resume?queue=webhooks');
+    await context.close();
     receiver.close();
   }
 });
@@ -352,7 +437,7 @@ test('with API_TOKEN set, the page asks for the token once per session', { skip 
 
 test('every view fits a phone in dark mode, and the README screenshot', { skip }, async () => {
   const { page, context, problems } = await openPage(browser, srv.url, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
-  for (const hash of ['#/', '#/jobs/failed', '#/schedules', '#/events', '#/webhooks']) {
+  for (const hash of ['#/', '#/jobs/failed', '#/jobs/failed?queue=webhooks', '#/schedules', '#/events', '#/webhooks']) {
     await page.goto(srv.url + '/dashboard/' + hash);
     await page.locator('main h1').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

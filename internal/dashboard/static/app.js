@@ -1,11 +1,11 @@
 // app.js: the dashboard's shell: routes (in the URL's hash, so any view can
 // be bookmarked and the server needs to know none of them), the header with
-// the queue's pause switch, and the dialogs.
+// the pause switch of the queue shown, and the dialogs.
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, Dialogs, promptToken, Alert } from './ui.js';
 import { getToken, setToken, onTokenChange, setTokenPrompt, tokenDeclined, askAgain, post } from './api.js';
-import { state, startStream, refreshStats, reconnectStream } from './store.js';
+import { state, queueStats, startStream, refreshStats, reconnectStream } from './store.js';
 import { Overview } from './views/overview.js';
 import { Jobs } from './views/jobs.js';
 import { Job } from './views/job.js';
@@ -13,11 +13,16 @@ import { Schedules } from './views/schedules.js';
 import { Events, EventDetail } from './views/events.js';
 import { Webhooks } from './views/webhooks.js';
 
-/** route parses location.hash: "#/jobs/failed?cursor=x" → {path: ["jobs", "failed"], query}. */
+/**
+ * route parses location.hash: "#/jobs/failed?queue=webhooks&cursor=x" →
+ * {path: ["jobs", "failed"], query, queue: "webhooks"}; queue is '' (the
+ * default queue) unless the query names one.
+ */
 function route() {
   const raw = location.hash.replace(/^#\/?/, '');
   const [p, q = ''] = raw.split('?');
-  return { path: p.split('/').filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(q) };
+  const query = new URLSearchParams(q);
+  return { path: p.split('/').filter(Boolean).map(decodeURIComponent), query, queue: query.get('queue') || '' };
 }
 
 const nav = [
@@ -32,8 +37,8 @@ function View({ r }) {
   const [a, b] = r.path;
   switch (a) {
     case undefined: return html`<${Overview} />`;
-    case 'jobs': return html`<${Jobs} state=${b || 'waiting'} query=${r.query} />`;
-    case 'job': return html`<${Job} id=${b} />`;
+    case 'jobs': return html`<${Jobs} state=${b || 'waiting'} queue=${r.queue} query=${r.query} />`;
+    case 'job': return html`<${Job} id=${b} queue=${r.queue} />`;
     case 'schedules': return html`<${Schedules} />`;
     case 'events': return b ? html`<${EventDetail} id=${b} />` : html`<${Events} query=${r.query} />`;
     case 'webhooks': return html`<${Webhooks} query=${r.query} />`;
@@ -48,19 +53,24 @@ const streamWords = {
   stopped: 'Not live',
 };
 
-/** QueueSwitch shows whether the queue hands out jobs, and pauses or resumes it. */
-function QueueSwitch() {
+/**
+ * QueueSwitch shows whether a queue hands out jobs, and pauses or resumes
+ * it: the queue the view shows, named beside the switch unless it is the
+ * default.
+ */
+function QueueSwitch({ queue }) {
   useStore();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const q = state.stats?.queue;
+  const q = queueStats(queue);
   if (!q) return null;
   const running = !q.isPaused;
+  const action = (running ? '/api/queue/pause' : '/api/queue/resume') + (queue ? '?queue=' + encodeURIComponent(queue) : '');
   const toggle = async () => {
     setBusy(true);
     setError(null);
     try {
-      await post(running ? '/api/queue/pause' : '/api/queue/resume');
+      await post(action);
       await refreshStats();
     } catch (err) {
       setError(err);
@@ -69,8 +79,9 @@ function QueueSwitch() {
     }
   };
   return html`<div class="queue-switch">
-    <button type="button" role="switch" aria-checked=${running} aria-label="Queue running" class=${'switch' + (running ? ' on' : '')} onClick=${toggle} disabled=${busy}
-      title=${running ? 'Running: click to pause (POST /api/queue/pause)' : 'Paused: click to resume (POST /api/queue/resume)'}>
+    ${queue && html`<span class="muted" data-testid="queue-name">${queue}</span>`}
+    <button type="button" role="switch" aria-checked=${running} aria-label=${queue ? `Queue ${queue} running` : 'Queue running'} class=${'switch' + (running ? ' on' : '')} onClick=${toggle} disabled=${busy}
+      title=${running ? `Running: click to pause (POST ${action})` : `Paused: click to resume (POST ${action})`}>
       <span class="knob" aria-hidden="true"></span>
       <span class="switch-label" data-testid="queue-state">${running ? 'Running' : 'Paused'}</span>
     </button>
@@ -118,7 +129,7 @@ function App() {
       </nav>
       <div class="status">
         <span class=${'live-dot ' + s.status} role="status" title=${s.reason || 'GET /api/jobs/events'} data-testid="stream-status">${streamWords[s.status] || s.status}</span>
-        <${QueueSwitch} />
+        <${QueueSwitch} queue=${r.queue} />
         <${TokenButton} />
       </div>
     </header>

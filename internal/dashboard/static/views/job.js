@@ -1,32 +1,36 @@
 // A job's page: its state, data and options, a timeline of its attempts,
-// progress, result and actions, following the stream while it runs.
-import { useState } from 'preact/hooks';
+// progress, result and actions, following the stream while it runs. Job ids
+// are unique within a queue only, so the page names its queue in every call.
+import { useEffect, useState } from 'preact/hooks';
 import { html, useLoad, useNow, Alert, StateBadge, Json, confirmAction } from '../ui.js';
 import { get, post, del, enc } from '../api.js';
-import { live, refreshStats } from '../store.js';
+import { live, followQueue, refreshStats } from '../store.js';
 import { ago, dateTime } from '../format.js';
-import { Progress } from './jobs.js';
+import { Progress, jobsHash } from './jobs.js';
 import { timeline } from '../timeline.js';
 
 // What each action does, when it is allowed, and how the API words it.
 const actions = [
-  { key: 'retry', label: 'Retry', states: ['failed'], run: (id) => post(`/api/jobs/${enc(id)}/retry`),
+  { key: 'retry', label: 'Retry', states: ['failed'], run: (id, queue) => post(`/api/jobs/${enc(id)}/retry`, undefined, { query: { queue } }),
     message: 'The job goes back to waiting with its retries renewed (POST /api/jobs/{id}/retry).' },
-  { key: 'promote', label: 'Promote', states: ['delayed'], run: (id) => post(`/api/jobs/${enc(id)}/promote`),
+  { key: 'promote', label: 'Promote', states: ['delayed'], run: (id, queue) => post(`/api/jobs/${enc(id)}/promote`, undefined, { query: { queue } }),
     message: 'The delayed job becomes ready to run now (POST /api/jobs/{id}/promote).' },
-  { key: 'cancel', label: 'Cancel job', states: ['waiting', 'paused', 'delayed', 'active'], danger: true, run: (id) => post(`/api/jobs/${enc(id)}/cancel`),
+  { key: 'cancel', label: 'Cancel job', states: ['waiting', 'paused', 'delayed', 'active'], danger: true, run: (id, queue) => post(`/api/jobs/${enc(id)}/cancel`, undefined, { query: { queue } }),
     message: 'A waiting or delayed job fails at once; a running one has its handler cancelled, in whichever process runs it, and fails without a retry (POST /api/jobs/{id}/cancel).' },
-  { key: 'remove', label: 'Remove', states: ['waiting', 'paused', 'delayed', 'failed', 'completed'], danger: true, run: (id) => del(`/api/jobs/${enc(id)}`),
+  { key: 'remove', label: 'Remove', states: ['waiting', 'paused', 'delayed', 'failed', 'completed'], danger: true, run: (id, queue) => del(`/api/jobs/${enc(id)}`, { query: { queue } }),
     message: 'The job is deleted from the queue and cannot be retried (DELETE /api/jobs/{id}).' },
 ];
 
-export function Job({ id }) {
+export function Job({ id, queue }) {
   const now = useNow();
-  const res = useLoad(() => get(`/api/jobs/${enc(id)}`), [id], { accept: (ev) => ev.jobId === id, throttle: 300 });
+  useEffect(() => followQueue(queue), [queue]);
+  const res = useLoad(() => get(`/api/jobs/${enc(id)}`, { query: { queue } }), [id, queue], { accept: (ev) => ev.queue === queue && ev.jobId === id, throttle: 300 });
   const [msg, setMsg] = useState('');
   const [actionError, setActionError] = useState(null);
   const j = res.data;
-  const seen = live.eventsOf(id);
+  // The live figures keep the default queue's events only; another queue's
+  // job has the timeline its record tells.
+  const seen = queue ? [] : live.eventsOf(id);
   const lastSeen = seen[seen.length - 1];
   // A completed job is removed by default: the stream still tells how it ended.
   const goneState = !j && lastSeen && { completed: 'completed', removed: 'removed' }[lastSeen.type];
@@ -37,7 +41,7 @@ export function Job({ id }) {
     setActionError(null);
     setMsg('');
     try {
-      await a.run(id);
+      await a.run(id, queue);
       setMsg(`${a.label}: done.`);
       refreshStats();
       res.reload();
@@ -47,7 +51,7 @@ export function Job({ id }) {
   };
 
   return html`
-    <p class="crumbs"><a href="#/jobs">Jobs</a>${j && html` / <a href=${'#/jobs/' + j.state}>${j.state}</a>`}</p>
+    <p class="crumbs"><a href=${jobsHash('waiting', queue)}>Jobs${queue ? ` (${queue})` : ''}</a>${j && html` / <a href=${jobsHash(j.state, queue)}>${j.state}</a>`}</p>
     <h1>Job <code>${id}</code> ${j ? html`<span data-testid="job-state"><${StateBadge} state=${j.state} /></span>` : goneState && html`<span data-testid="job-state"><${StateBadge} state=${goneState} /></span>`}</h1>
     ${res.error && (res.error.status === 404 ? html`<${Gone} error=${res.error} seen=${seen} />` : html`<${Alert} error=${res.error} />`)}
     ${j && html`

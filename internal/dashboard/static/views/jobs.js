@@ -1,38 +1,40 @@
-// Jobs: a tab per state with its count, a table paged by cursor (stable
-// while jobs move) that follows the stream, find by id, and retry of every
-// failed job.
-import { useState } from 'preact/hooks';
+// Jobs: one queue's jobs (the default queue's unless the URL names another),
+// a tab per state with its count, a table paged by cursor (stable while jobs
+// move) that follows the stream, find by id, and retry of every failed job.
+import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, useLoad, useNow, Alert, confirmAction } from '../ui.js';
 import { get, post, enc } from '../api.js';
-import { state, refreshStats } from '../store.js';
+import { state, queueStats, followQueue, refreshStats } from '../store.js';
 import { ago, dateTime, firstLine, percent } from '../format.js';
 
 export const states = ['waiting', 'paused', 'active', 'delayed', 'failed', 'completed'];
 const pageSize = 20;
 
-export function Jobs({ state: st, query }) {
+export function Jobs({ state: st, queue, query }) {
   useStore();
   const now = useNow();
+  useEffect(() => followQueue(queue), [queue]);
   const cursor = query.get('cursor') || '';
   // Cursors of the pages before this one ('-' the first), so that
   // "Previous" can go back: a cursor only goes forward.
   const back = (query.get('back') || '').split(',').filter(Boolean);
   const valid = states.includes(st);
-  const res = useLoad(() => (valid ? get('/api/jobs', { query: { state: st, cursor, limit: pageSize } }) : null), [st, cursor], {
-    accept: (ev) => ev.jobId !== undefined || ev.type === 'paused' || ev.type === 'resumed',
+  const res = useLoad(() => (valid ? get('/api/jobs', { query: { state: st, cursor, limit: pageSize, queue } }) : null), [st, cursor, queue], {
+    accept: (ev) => ev.queue === queue && (ev.jobId !== undefined || ev.type === 'paused' || ev.type === 'resumed'),
     throttle: 1000,
   });
-  const counts = state.stats?.queue;
+  const counts = queueStats(queue);
   const total = res.data?.counts?.[st] ?? counts?.[st];
   const items = res.data?.items || [];
   return html`
     <h1>Jobs</h1>
-    <${FindJob} />
+    <${QueuePicker} st=${st} queue=${queue} />
+    <${FindJob} queue=${queue} />
     <nav aria-label="Job states" class="tabs">
-      <ul>${states.map((s) => html`<li><a href=${'#/jobs/' + s} aria-current=${s === st ? 'page' : undefined}>${s} <span class="count" data-testid=${'tab-count-' + s}>${counts ? counts[s].toLocaleString() : ''}</span></a></li>`)}</ul>
+      <ul>${states.map((s) => html`<li><a href=${jobsHash(s, queue)} aria-current=${s === st ? 'page' : undefined}>${s} <span class="count" data-testid=${'tab-count-' + s}>${counts ? counts[s].toLocaleString() : ''}</span></a></li>`)}</ul>
     </nav>
     ${!valid && html`<${Alert}>Unknown state “${st}”; pick one above.<//>`}
-    ${st === 'failed' && html`<${RetryAll} count=${total} />`}
+    ${st === 'failed' && html`<${RetryAll} count=${total} queue=${queue} />`}
     <${Alert} error=${res.error} />
     ${valid && html`<div class="table-wrap" tabindex="0" role="region" aria-label=${st + ' jobs'}>
       <table class="table" data-testid="jobs-table">
@@ -42,7 +44,7 @@ export function Jobs({ state: st, query }) {
         </tr></thead>
         <tbody>
           ${items.map((j) => html`<tr>
-            <td><a href=${'#/job/' + enc(j.id)}>${j.id}</a></td>
+            <td><a href=${jobHash(j.id, queue)}>${j.id}</a></td>
             <td>${j.name}</td>
             <td>${j.attempt} / ${j.maxAttempts}${j.stalls ? html` <span class="muted" title="stalls: deliveries lost with their worker">(${j.stalls} stalled)</span>` : ''}</td>
             <td title=${dateTime(j.addedAt)}>${ago(j.addedAt, now)}</td>
@@ -53,7 +55,7 @@ export function Jobs({ state: st, query }) {
       </table>
       ${!res.loading && items.length === 0 && html`<p class="empty">No ${st} jobs${cursor ? ' on this page' : ''}.</p>`}
     </div>
-    <${Pager} st=${st} cursor=${cursor} back=${back} next=${res.data?.nextCursor} shown=${items.length} total=${total} />`}
+    <${Pager} st=${st} queue=${queue} cursor=${cursor} back=${back} next=${res.data?.nextCursor} shown=${items.length} total=${total} />`}
   `;
 }
 
@@ -64,31 +66,55 @@ export function Progress({ value }) {
   return html`<progress max="100" value=${p} aria-label=${`progress ${p}%`}></progress> <span class="muted">${p}%</span>`;
 }
 
-function jobsHash(st, cursor, back) {
+/** jobsHash links to a page of queue's jobs in state st: the first, or the one at cursor with back the cursors before it. */
+export function jobsHash(st, queue = '', cursor = '', back = []) {
   const q = new URLSearchParams();
+  if (queue) q.set('queue', queue);
   if (cursor) q.set('cursor', cursor);
   if (back.length) q.set('back', back.join(','));
   const qs = q.toString();
   return `#/jobs/${st}` + (qs ? '?' + qs : '');
 }
 
-function Pager({ st, cursor, back, next, shown, total }) {
+/** jobHash links to the page of job id of queue. */
+export function jobHash(id, queue = '') {
+  return '#/job/' + enc(id) + (queue ? '?queue=' + enc(queue) : '');
+}
+
+function Pager({ st, queue, cursor, back, next, shown, total }) {
   if (back.length === 0 && !next) return null;
-  const prev = back.length > 0 ? jobsHash(st, back[back.length - 1] === '-' ? '' : back[back.length - 1], back.slice(0, -1)) : null;
+  const prev = back.length > 0 ? jobsHash(st, queue, back[back.length - 1] === '-' ? '' : back[back.length - 1], back.slice(0, -1)) : null;
   // Where this page starts is approximate: jobs before it may have moved.
   const first = back.length * pageSize;
   return html`<nav class="pager" aria-label="Pages">
     ${prev ? html`<a href=${prev}>← Previous</a>` : html`<span></span>`}
     <span class="muted" data-testid="jobs-page">${shown ? `${first + 1}–${first + shown}` : '0'}${total !== undefined ? ` of ${total.toLocaleString()}` : ''}</span>
-    ${next ? html`<a href=${jobsHash(st, next, [...back, cursor || '-'])}>Next →</a>` : html`<span></span>`}
+    ${next ? html`<a href=${jobsHash(st, queue, next, [...back, cursor || '-'])}>Next →</a>` : html`<span></span>`}
   </nav>`;
 }
 
-function FindJob() {
+// QueuePicker names the queue shown, from the stats' list; picking another
+// starts at its first page. The default queue stays out of the URL.
+function QueuePicker({ st, queue }) {
+  const all = state.stats?.queues || [];
+  if (all.length < 2) return null;
+  const pick = (e) => {
+    const name = e.target.value;
+    location.hash = jobsHash(st, name === all[0].name ? '' : name);
+  };
+  return html`<div class="inline">
+    <label for="job-queue">Queue</label>
+    <select id="job-queue" value=${queue || all[0].name} onChange=${pick}>
+      ${all.map((q) => html`<option value=${q.name}>${q.name}</option>`)}
+    </select>
+  </div>`;
+}
+
+function FindJob({ queue }) {
   const submit = (e) => {
     e.preventDefault();
     const id = new FormData(e.target).get('id').trim();
-    if (id) location.hash = '#/job/' + enc(id);
+    if (id) location.hash = jobHash(id, queue);
   };
   return html`<form class="inline" role="search" onSubmit=${submit}>
     <label for="find-job">Job id</label>
@@ -97,7 +123,7 @@ function FindJob() {
   </form>`;
 }
 
-function RetryAll({ count }) {
+function RetryAll({ count, queue }) {
   const [msg, setMsg] = useState('');
   const [error, setError] = useState(null);
   const click = async () => {
@@ -109,7 +135,7 @@ function RetryAll({ count }) {
     if (!ok) return;
     setError(null);
     try {
-      const r = await post('/api/jobs/retry-failed');
+      const r = await post('/api/jobs/retry-failed', undefined, { query: { queue } });
       setMsg(`${r.retried} job${r.retried === 1 ? '' : 's'} put back to waiting.`);
       refreshStats();
     } catch (err) {

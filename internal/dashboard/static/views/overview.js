@@ -1,11 +1,13 @@
-// The overview: counts per state, live; charts of the last 15 minutes;
-// dependency health; a form to add mock-data jobs.
+// The overview: the default queue's counts per state, live, and a line for
+// each other queue; charts of the last 15 minutes; dependency health; a form
+// to add mock-data jobs.
 import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, useNow, Chart, Alert } from '../ui.js';
 import { get, post, capabilities } from '../api.js';
 import { state, live, refreshStats } from '../store.js';
 import { Live } from '../live.js';
 import { dateTime, duration } from '../format.js';
+import { jobsHash } from './jobs.js';
 
 const counts = [
   ['waiting', 'Waiting', 'Ready to run'],
@@ -39,10 +41,23 @@ export function Overview() {
       <p class="hint">Counts from <code>GET /api/events/stats</code>, reloaded when the lifecycle stream reports a change.</p>
       <${Generate} />
     </section>
+    ${s?.queues?.length > 1 && html`<${OtherQueues} queues=${s.queues.slice(1)} />`}
     <${Charts} />
     <${EventRate} />
     <${Health} />
   `;
+}
+
+// OtherQueues gives each queue but the default one a line of counts, each
+// linking to its jobs. They are reloaded with the default queue's: on its
+// events, and on the other queue's while a jobs view of it is open.
+function OtherQueues({ queues }) {
+  return html`<section aria-labelledby="queues-h">
+    <h2 id="queues-h">Other queues</h2>
+    <ul class="queue-lines">${queues.map((q) => html`<li data-testid=${'queue-' + q.name}>
+      <a href=${jobsHash('waiting', q.name)}><strong>${q.name}</strong></a> <span class="muted">${q.isPaused ? 'paused' : 'running'}</span>: ${counts.map(([k, label, help], i) => html`${i ? ', ' : ''}<a href=${jobsHash(k, q.name)} title=${help} data-testid=${`queue-${q.name}-${k}`}>${q[k].toLocaleString()} ${label.toLowerCase()}</a>`)}
+    </li>`)}</ul>
+  </section>`;
 }
 
 function Generate() {
@@ -72,6 +87,7 @@ function Generate() {
 
 function Charts() {
   const now = useNow(1000);
+  const queue = state.stats?.queue.name;
   const sec = Math.floor(now / 1000) - 1; // the last whole second
   const start = live.start(sec);
   const bin = Live.bin(sec - start);
@@ -80,7 +96,7 @@ function Charts() {
   const since = live.since ? `the charts start at ${dateTime(new Date(start * 1000).toISOString())}${bin > 1 ? `, one point per ${bin} s` : ''}` : 'no events yet';
   return html`<section aria-labelledby="charts-h">
     <h2 id="charts-h">Throughput and pickup latency, last 15 minutes</h2>
-    <p class="hint">Counted in this page from the lifecycle stream (<code>GET /api/jobs/events</code>), which replays what it still holds of the last 15 minutes when the page opens; ${since}.</p>
+    <p class="hint">Counted in this page from the lifecycle stream${queue ? ` of ${queue}` : ''} (<code>GET /api/jobs/events</code>), which replays what it still holds of the last 15 minutes when the page opens; ${since}.</p>
     <div class="charts">
       <${Chart} id="chart-throughput" title="Jobs finished per second"
         series=${[{ label: 'completed', color: '--ok' }, { label: 'failed', color: '--bad' }]}

@@ -1,14 +1,20 @@
 // Webhooks: subscriptions, a page at a time; a subscription's page with its
 // delivery attempts (outcome, status, duration, error, next retry) and a
-// retry per delivery, behind a confirmation. Where the server has no
+// retry per delivery, behind a confirmation; each delivery's job opens in the
+// webhooks queue, where deliveries run. Where the server has no
 // webhooks (GET /api/webhooks absent from its OpenAPI document) the view
 // says so.
 import { useState } from 'preact/hooks';
 import { html, useLoad, useNow, Alert, Json, confirmAction } from '../ui.js';
 import { get, post, enc, capabilities } from '../api.js';
 import { ago, dateTime, firstLine } from '../format.js';
+import { jobHash } from './jobs.js';
 
 const pageSize = 25;
+
+// deliveryQueue is the queue of the deliver-webhook jobs that the API's
+// jobId fields name.
+const deliveryQueue = 'webhooks';
 
 export function Webhooks({ query }) {
   const caps = useLoad(() => capabilities(), []);
@@ -54,7 +60,7 @@ function Deliveries({ id, cursor }) {
   const sub = useLoad(() => get(`/api/webhooks/${enc(id)}`), [id]);
   const res = useLoad(() => get(`/api/webhooks/${enc(id)}/deliveries`, { query: { limit: pageSize, cursor } }), [id, cursor]);
   const [error, setError] = useState(null);
-  const [sent, setSent] = useState('');
+  const [sent, setSent] = useState(null); // the job a retry queued
   const items = res.data?.items || [];
   const w = sub.data;
   const retry = async (d) => {
@@ -62,7 +68,7 @@ function Deliveries({ id, cursor }) {
     try {
       const r = await post(`/api/webhooks/${enc(id)}/deliveries/${enc(d.deliveryId)}/retry`);
       setError(null);
-      setSent(`Queued as job ${r.jobId}.`);
+      setSent(r.jobId);
       res.reload();
       setTimeout(() => res.reload(), 1000); // the attempt runs in a moment
     } catch (err) {
@@ -80,14 +86,14 @@ function Deliveries({ id, cursor }) {
     </dl>`}
     <div class="actions"><h2>Deliveries</h2> <button type="button" class="small" onClick=${() => res.reload()}>Refresh</button></div>
     <${Alert} error=${res.error || error} />
-    ${sent && html`<p role="status">${sent}</p>`}
+    ${sent && html`<p role="status">Queued as job <a href=${jobHash(sent, deliveryQueue)}>${sent}</a>.</p>`}
     <div class="table-wrap" tabindex="0" role="region" aria-label="Deliveries">
       <table class="table" data-testid="deliveries-table">
         <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Outcome</th><th scope="col">Status</th><th scope="col">Took</th><th scope="col">Error or answer</th><th scope="col">Next retry</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${items.map((d) => html`<tr>
           <td title=${ago(d.createdAt, now)}>${dateTime(d.createdAt)}</td>
           <td>${d.eventName === 'webhook.test' ? d.eventName : html`<a href=${'#/events/' + enc(d.eventId)}>${d.eventName}</a>`}</td>
-          <td>${d.attempt}</td>
+          <td>${d.jobId ? html`<a href=${jobHash(d.jobId, deliveryQueue)} title="Its deliver-webhook job">${d.attempt}</a>` : d.attempt}</td>
           <td><span class=${'badge ' + (outcomeClass[d.outcome] || '')} data-testid="delivery-outcome">${d.outcome}</span></td>
           <td>${d.statusCode || '–'}</td>
           <td>${d.durationMs} ms</td>
