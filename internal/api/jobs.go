@@ -172,7 +172,7 @@ func (a *API) getJob(ctx context.Context, in *jobIDInput) (*jobOutput, error) {
 		}
 	}
 	if err != nil {
-		return nil, jobError(err, in.ID, "")
+		return nil, a.jobError(ctx, q, err, in.ID, "")
 	}
 	return &jobOutput{Body: viewJob(j)}, nil
 }
@@ -313,16 +313,26 @@ func (a *API) cancelJob(ctx context.Context, in *jobIDInput) (*struct{}, error) 
 func (a *API) onJob(ctx context.Context, in *jobIDInput, action string, do func(Jobs, context.Context, string) error, why string) error {
 	q, err := a.queue(in.Queue)
 	if err == nil {
-		err = jobError(do(q, ctx, in.ID), in.ID, why)
+		err = a.jobError(ctx, q, do(q, ctx, in.ID), in.ID, why)
 	}
 	return a.audit(ctx, action, err, "queue", cmp.Or(in.Queue, a.jobs.Name()), "job_id", in.ID)
 }
 
-// jobError words the errors of an operation on job id; why says why the
-// job's state does not allow it. Other errors pass as they are.
-func jobError(err error, id, why string) error {
+// jobError words the errors of an operation on job id in q; why says why
+// the job's state does not allow it. A job not found in q but in another
+// queue is still a 404, which names the queue to ask. Other errors pass as
+// they are.
+func (a *API) jobError(ctx context.Context, q Jobs, err error, id, why string) error {
 	switch {
 	case errors.Is(err, queue.ErrNotFound):
+		for _, other := range a.queues {
+			if other == q {
+				continue
+			}
+			if _, oerr := other.Get(ctx, id); oerr == nil {
+				return wordf(err, "job %q is not in the queue %s but in %s: add ?queue=%s", id, q.Name(), other.Name(), other.Name())
+			}
+		}
 		return wordf(err, "job %q not found; completed jobs are removed by default, so a job that succeeded is gone once it finished", id)
 	case errors.Is(err, queue.ErrWrongState):
 		return wordf(err, "job %q: %s", id, why)

@@ -209,6 +209,23 @@ func TestTwoQueues(t *testing.T) {
 	wantStatus(t, b.post(t, "/api/jobs/"+inHooks.ID+"/promote?queue=webhooks", ""), http.StatusNoContent)
 	wantProblem(t, b.post(t, "/api/jobs/"+inMain.ID+"/promote", ""), http.StatusConflict)
 
+	// A job asked for in the wrong queue is a 404 that names the right one.
+	if _, err := hooks.Add(ctx, "deliver-webhook", nil, queue.JobOptions{ID: "only-hooks"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, req := range []struct{ method, path string }{
+		{http.MethodGet, "/api/jobs/only-hooks"},
+		{http.MethodPost, "/api/jobs/only-hooks/cancel"},
+	} {
+		p := wantProblem(t, b.do(t, req.method, req.path, nil), http.StatusNotFound)
+		if d, _ := p["detail"].(string); !strings.Contains(d, "?queue=webhooks") {
+			t.Fatalf("%s %s: detail %q; want it to name the webhooks queue", req.method, req.path, d)
+		}
+	}
+	if got := b.get(t, "/api/jobs/only-hooks?queue=webhooks").json(t); got["state"] != "waiting" {
+		t.Fatalf("the refused cancel changed the job: %v", got)
+	}
+
 	// Pausing one queue leaves the other running; stats lists both.
 	wantStatus(t, b.post(t, "/api/queue/pause?queue=webhooks", ""), http.StatusNoContent)
 	stats := b.get(t, "/api/events/stats").json(t)
