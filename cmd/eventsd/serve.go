@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/eventsd/eventsd/internal/api"
@@ -222,9 +223,17 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		})
 		// Stopped in reverse: the outbox sweep, then the workers (the
 		// event writer, which their last jobs still use, started earlier
-		// and stops later).
-		r.Go(ctx, "worker", w.Run)
-		r.Go(ctx, "webhook worker", hw.Run)
+		// and stops later). The two workers are one part, so that they
+		// stop together: one after the other, a stop could take twice
+		// SHUTDOWN_TIMEOUT.
+		r.Go(ctx, "workers", func(ctx context.Context) error {
+			var wg sync.WaitGroup
+			errs := make([]error, 2)
+			wg.Go(func() { errs[0] = w.Run(ctx) })
+			wg.Go(func() { errs[1] = hw.Run(ctx) })
+			wg.Wait()
+			return errors.Join(errs...)
+		})
 		r.Go(ctx, "webhook outbox sweep", fanout.Run)
 	}
 	if scheduling {
