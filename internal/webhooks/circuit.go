@@ -11,8 +11,10 @@ import (
 // its circuit opens: deliveries to it fail at once, without a request, and
 // go on with their retry schedule, so the slots serve other subscriptions.
 // Every ProbeEvery one attempt goes out as a probe; any answer closes the
-// circuit, another timeout keeps it open. The state is this process's own:
-// each process learns about a receiver from its own attempts.
+// circuit, another timeout keeps it open. A delivery someone asked for (a
+// test, a retry) goes out whatever the circuit says, and its answer counts
+// as a probe's. The state is this process's own: each process learns about
+// a receiver from its own attempts.
 type circuits struct {
 	breakAfter int
 	probeEvery time.Duration

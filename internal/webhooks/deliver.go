@@ -124,7 +124,10 @@ func (d *Deliverer) ProcessJob(ctx context.Context, job *queue.Job) (any, error)
 		retryAfter time.Duration
 		took       time.Duration
 	)
-	sendErr := d.circuits.allow(w.ID, start)
+	var sendErr error
+	if !data.Manual {
+		sendErr = d.circuits.allow(w.ID, start)
+	}
 	sent := sendErr == nil
 	if sent {
 		status, resp, retryAfter, sendErr = d.send(ctx, w, data.DeliveryID, start, body)

@@ -267,4 +267,17 @@ func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
 	if int64(skipped) != n-sent.Load() || notSent.Load() != int64(skipped) {
 		t.Fatalf("%d attempts recorded as not sent, %d counted, %d requests made; want %d in all", skipped, notSent.Load(), sent.Load(), n)
 	}
+
+	// A test send someone asks for goes out although the circuit is open.
+	before := sent.Load()
+	if _, err := webhooks.NewSender(b.store, b.q).SendTest(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the test send's attempt", func() bool { return len(attempts(t, b.store, bad.ID)) == n+1 })
+	if got := sent.Load(); got != before+1 {
+		t.Fatalf("the hung receiver got %d requests after the test send; want %d", got, before+1)
+	}
+	if a := attempts(t, b.store, bad.ID)[0]; a.EventName != webhooks.TestEventName || a.Error != "timed out" {
+		t.Fatalf("the test send's attempt %+v; want it sent, and timed out", a)
+	}
 }

@@ -30,6 +30,9 @@ type jobData struct {
 	// AttemptBase is added to the job's attempt numbers: a manual retry
 	// continues the delivery's count.
 	AttemptBase int `json:"attemptBase,omitempty"`
+	// Manual marks a delivery someone asked for (a test, a retry): it goes
+	// out even while the subscription's circuit is open, as a probe would.
+	Manual bool `json:"manual,omitempty"`
 }
 
 // eventJSON is an event as deliveries show it: the API's form.

@@ -69,7 +69,7 @@ func (s *Sender) Retry(ctx context.Context, w events.Webhook, last events.Delive
 }
 
 func (s *Sender) add(ctx context.Context, w events.Webhook, e events.Event, base int, dedup string) (Sent, error) {
-	d := jobData{WebhookID: w.ID, DeliveryID: DeliveryID(e.ID, w.ID), Event: toJSON(e), AttemptBase: base}
+	d := jobData{WebhookID: w.ID, DeliveryID: DeliveryID(e.ID, w.ID), Event: toJSON(e), AttemptBase: base, Manual: true}
 	raw, _ := json.Marshal(d)
 	opts := jobOptions(0)
 	opts.DedupKey = dedup
