@@ -278,6 +278,15 @@ test('jobs: the webhooks queue is picked, listed, retried and paused apart, and 
     await page.goto(srv.url + '/dashboard/');
     const [, hooks] = await stats();
     await eventually(async () => assert.equal(await number(page, 'queue-webhooks-failed'), hooks.failed));
+    // The line follows the webhooks queue's own events: another failed
+    // delivery shows without a reload, with nothing happening in the
+    // default queue (the harness runs no schedules). The pause lets the
+    // default queue's replay, and the counts reload it schedules, end first:
+    // without it a reload still due could show the failure by chance.
+    await eventually(async () => assert.equal(await text(page, 'stream-status'), 'Live'));
+    await page.waitForTimeout(1000);
+    await api(srv.url, 'POST', `/api/webhooks/${hook.id}/test`);
+    await eventually(async () => assert.equal(await number(page, 'queue-webhooks-failed'), hooks.failed + 1));
     await page.getByTestId('queue-webhooks-failed').click();
     await page.waitForURL(/#\/jobs\/failed\?queue=webhooks$/);
 

@@ -4,7 +4,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { html, useStore, useNow, Chart, Alert } from '../ui.js';
 import { get, post, capabilities } from '../api.js';
-import { state, live, refreshStats } from '../store.js';
+import { state, live, refreshStats, followQueue } from '../store.js';
 import { Live } from '../live.js';
 import { dateTime, duration } from '../format.js';
 import { jobsHash } from './jobs.js';
@@ -49,9 +49,14 @@ export function Overview() {
 }
 
 // OtherQueues gives each queue but the default one a line of counts, each
-// linking to its jobs. They are reloaded with the default queue's: on its
-// events, and on the other queue's while a jobs view of it is open.
+// linking to its jobs. While it shows, it follows those queues' streams, so
+// that their counts are reloaded on their own events too.
 function OtherQueues({ queues }) {
+  const names = queues.map((q) => q.name).join('\n');
+  useEffect(() => {
+    const stops = names.split('\n').map((name) => followQueue(name));
+    return () => stops.forEach((stop) => stop());
+  }, [names]);
   return html`<section aria-labelledby="queues-h">
     <h2 id="queues-h">Other queues</h2>
     <ul class="queue-lines">${queues.map((q) => html`<li data-testid=${'queue-' + q.name}>
