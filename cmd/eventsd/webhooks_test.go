@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -107,6 +108,8 @@ type delivery struct {
 	DeliveryID  string `json:"deliveryId"`
 	EventID     string `json:"eventId"`
 	EventName   string `json:"eventName"`
+	JobID       string `json:"jobId"`
+	JobQueue    string `json:"jobQueue"`
 	Attempt     int    `json:"attempt"`
 	Outcome     string `json:"outcome"`
 	StatusCode  int    `json:"statusCode"`
@@ -121,6 +124,18 @@ func (p *proc) subscribe(url string, patterns ...string) subscription {
 	var s subscription
 	p.decode(p.do("POST", "/api/webhooks", string(body)), "POST /api/webhooks", http.StatusCreated, &s)
 	return s
+}
+
+// jobOf returns the job that made attempt d, from GET
+// /api/jobs/{jobId}?queue={jobQueue}, which must answer 200.
+func (p *proc) jobOf(d delivery) job {
+	p.t.Helper()
+	if d.JobID == "" || d.JobQueue == "" {
+		p.t.Fatalf("attempt %d of %s names no job: %+v", d.Attempt, d.DeliveryID, d)
+	}
+	var j job
+	p.getJSON("/api/jobs/"+url.PathEscape(d.JobID)+"?queue="+url.QueryEscape(d.JobQueue), http.StatusOK, &j)
+	return j
 }
 
 func (p *proc) deliveries(webhookID string) []delivery {
@@ -250,11 +265,28 @@ func TestWebhookRetries(t *testing.T) {
 	if len(waits) != 2 || waits[0] < 300*time.Millisecond || waits[1] <= waits[0] {
 		t.Fatalf("recorded waits before the retries %v; want growing from 300ms", waits)
 	}
+	// The three attempts name one job, the delivery's, which the API finds
+	// in the queue they name: completed after its third attempt.
+	fanned := p.jobOf(ds[0])
+	for _, d := range ds {
+		if d.JobID != fanned.ID || d.JobQueue != fanned.Queue {
+			t.Fatalf("attempt %d names job %q in %q; want the delivery's job %q in %q", d.Attempt, d.JobID, d.JobQueue, fanned.ID, fanned.Queue)
+		}
+	}
+	if fanned.Name != "deliver-webhook" || fanned.Queue != "webhooks" || fanned.State != "completed" || fanned.Attempt != 3 {
+		t.Fatalf("the attempts' job: %+v; want a deliver-webhook job in webhooks, completed on attempt 3", fanned)
+	}
 
 	// A retry asked for: one more request, the same webhook-id, attempt 4.
 	a := p.do("POST", "/api/webhooks/"+sub.ID+"/deliveries/"+id+"/retry", "")
 	if a.Status != http.StatusAccepted {
 		t.Fatalf("retry: %s", a)
+	}
+	var sent struct {
+		JobID string `json:"jobId"`
+	}
+	if err := json.Unmarshal(a.Body, &sent); err != nil || sent.JobID == "" {
+		t.Fatalf("retry answer %s: no jobId (%v)", a, err)
 	}
 	eventually(t, 60*time.Second, "the retried delivery", func() (bool, string) {
 		ds := p.deliveries(sub.ID)
@@ -263,8 +295,12 @@ func TestWebhookRetries(t *testing.T) {
 	if got := rc.requests(); len(got) != 4 || got[3].Header.Get("webhook-id") != id {
 		t.Fatalf("after the retry the receiver got %d requests (last id %q); want 4 with id %s", len(got), got[len(got)-1].Header.Get("webhook-id"), id)
 	}
-	if d := p.deliveries(sub.ID)[0]; d.Attempt != 4 {
+	d := p.deliveries(sub.ID)[0]
+	if d.Attempt != 4 {
 		t.Fatalf("the retry was recorded as attempt %d; want 4", d.Attempt)
+	}
+	if j := p.jobOf(d); j.ID != sent.JobID || j.Name != "deliver-webhook" || j.State != "completed" {
+		t.Fatalf("the retried attempt's job: %+v; want the retry's job %s, completed", j, sent.JobID)
 	}
 
 	// A test event reaches the receiver too.

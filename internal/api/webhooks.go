@@ -325,6 +325,8 @@ type deliveryView struct {
 	DeliveryID  string `json:"deliveryId" doc:"The delivery (the webhook-id header), the same on every attempt."`
 	EventID     string `json:"eventId"`
 	EventName   string `json:"eventName"`
+	JobID       string `json:"jobId,omitempty" doc:"The deliver-webhook job that made this attempt: GET /api/jobs/{jobId}?queue={jobQueue}. Absent on attempts recorded before eventsd kept it."`
+	JobQueue    string `json:"jobQueue,omitempty" doc:"The queue of that job (job ids are unique within a queue only): webhooks, or mock-data-queue for deliveries an older eventsd queued."`
 	Attempt     int    `json:"attempt" doc:"Counts from 1 over every attempt of the delivery, manual retries included."`
 	Outcome     string `json:"outcome" enum:"delivered,retrying,failed"`
 	StatusCode  int    `json:"statusCode,omitempty" doc:"The receiver's status; absent when no answer came."`
@@ -358,7 +360,7 @@ func (a *API) listDeliveries(ctx context.Context, in *listDeliveriesInput) (*lis
 	out := &listDeliveriesOutput{Body: deliveryPage{Items: make([]deliveryView, len(p.Items))}}
 	for i, d := range p.Items {
 		out.Body.Items[i] = deliveryView{ID: d.ID, DeliveryID: d.DeliveryID, EventID: d.EventID, EventName: d.EventName,
-			Attempt: d.Attempt, Outcome: d.Outcome, StatusCode: d.StatusCode, DurationMs: d.Duration.Milliseconds(),
+			JobID: d.JobID, JobQueue: d.JobQueue, Attempt: d.Attempt, Outcome: d.Outcome, StatusCode: d.StatusCode, DurationMs: d.Duration.Milliseconds(),
 			Error: d.Error, Response: d.Response, NextRetryAt: formatOptionalTime(d.NextRetryAt), CreatedAt: formatTime(d.CreatedAt)}
 	}
 	if !p.Next.IsZero() {

@@ -165,8 +165,13 @@ func TestWebhookTestAndRetry(t *testing.T) {
 	}
 	ev := events.NewID()
 	for n := 1; n <= 2; n++ {
+		// The first attempt is as an older eventsd recorded it: without its job.
+		var job, queue string
+		if n == 2 {
+			job, queue = "webhook-"+ev, webhooks.QueueName
+		}
 		if _, err := b.store.AddDeliveryAttempt(t.Context(), events.DeliveryAttempt{WebhookID: id, DeliveryID: "msg_a",
-			EventID: ev, EventName: "user.created", Attempt: n, Outcome: events.OutcomeFailed, StatusCode: 500,
+			EventID: ev, EventName: "user.created", JobID: job, JobQueue: queue, Attempt: n, Outcome: events.OutcomeFailed, StatusCode: 500,
 			Duration: 12 * time.Millisecond, Response: "oops", CreatedAt: time.Now().Add(time.Duration(n) * time.Second)}); err != nil {
 			t.Fatal(err)
 		}
@@ -179,12 +184,17 @@ func TestWebhookTestAndRetry(t *testing.T) {
 	items := page["items"].([]any)
 	first := items[0].(map[string]any)
 	if len(items) != 1 || first["attempt"] != 2.0 || first["statusCode"] != 500.0 || first["response"] != "oops" ||
-		first["durationMs"] != 12.0 || first["deliveryId"] != "msg_a" || page["nextCursor"] == nil {
+		first["durationMs"] != 12.0 || first["deliveryId"] != "msg_a" || page["nextCursor"] == nil ||
+		first["jobId"] != "webhook-"+ev || first["jobQueue"] != webhooks.QueueName {
 		t.Fatalf("deliveries page %s", list.body)
 	}
-	next := b.do(t, "GET", "/api/webhooks/"+id+"/deliveries?limit=1&cursor="+page["nextCursor"].(string), nil).json(t)
-	if it := next["items"].([]any); len(it) != 1 || it[0].(map[string]any)["attempt"] != 1.0 {
-		t.Fatalf("second page %v", next)
+	next := b.do(t, "GET", "/api/webhooks/"+id+"/deliveries?limit=1&cursor="+page["nextCursor"].(string), nil)
+	it := next.json(t)["items"].([]any)
+	if len(it) != 1 || it[0].(map[string]any)["attempt"] != 1.0 {
+		t.Fatalf("second page %s", next.body)
+	}
+	if _, ok := it[0].(map[string]any)["jobId"]; ok || strings.Contains(string(next.body), "jobQueue") {
+		t.Fatalf("an attempt without its job: %s; want no jobId or jobQueue", next.body)
 	}
 	res := b.do(t, "POST", "/api/webhooks/"+id+"/deliveries/msg_a/retry", nil)
 	if res.status != http.StatusAccepted {

@@ -77,6 +77,11 @@ type DeliveryAttempt struct {
 	DeliveryID string
 	EventID    string
 	EventName  string
+	// JobID and JobQueue name the deliver-webhook job that made the attempt
+	// (job ids are unique within a queue only); both are empty on attempts
+	// recorded before eventsd kept them.
+	JobID    string
+	JobQueue string
 	// Attempt counts from 1 across every try of the delivery, manual retries
 	// included.
 	Attempt int

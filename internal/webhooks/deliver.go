@@ -136,7 +136,7 @@ func (d *Deliverer) ProcessJob(ctx context.Context, job *queue.Job) (any, error)
 	}
 
 	a := events.DeliveryAttempt{WebhookID: w.ID, DeliveryID: data.DeliveryID, EventID: data.Event.ID,
-		EventName: data.Event.Name, Attempt: data.AttemptBase + job.Attempt, StatusCode: status,
+		EventName: data.Event.Name, JobID: job.ID, JobQueue: job.Queue, Attempt: data.AttemptBase + job.Attempt, StatusCode: status,
 		Duration: took, Response: resp, CreatedAt: start}
 	retryable := false
 	switch {

@@ -86,6 +86,13 @@ func TestDeliverRetriesThenDelivers(t *testing.T) {
 		if a.Attempt != n || a.DeliveryID != id || a.EventID != e.ID || a.EventName != "user.created" {
 			t.Fatalf("attempt %d: %+v", n, a)
 		}
+		// Each attempt names the job that made it, which its queue still has.
+		if a.JobQueue != b.q.Name() || a.JobID != as[0].JobID {
+			t.Fatalf("attempt %d: job %q in queue %q; want the delivery's one job in %q", n, a.JobID, a.JobQueue, b.q.Name())
+		}
+	}
+	if job, err := b.q.Get(context.Background(), as[0].JobID); err != nil || job.Name != webhooks.JobName {
+		t.Fatalf("the attempts' job %q: %+v, %v; want a %s job", as[0].JobID, job, err, webhooks.JobName)
 	}
 	if as[2].StatusCode != 500 || as[2].Outcome != events.OutcomeRetrying || as[2].Response != "answer 500" ||
 		as[2].NextRetryAt.Before(as[2].CreatedAt.Add(delays[0])) {

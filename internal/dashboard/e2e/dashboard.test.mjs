@@ -242,9 +242,37 @@ test('webhooks: subscriptions, their deliveries with status, and a retry', { ski
     assert.equal(got[0], got[1], 'the retry carries the same webhook-id');
 
     // The retry's job is in the webhooks queue, and its link opens it there.
+    const retried = await page.getByRole('status').getByRole('link').textContent();
     await page.getByRole('status').getByRole('link').click();
     await page.waitForURL(/#\/job\/[^?]+\?queue=webhooks$/);
     await eventually(async () => assert.equal(await text(page, 'job-state'), 'completed'));
+
+    // Each attempt's number links to the job that made it, in its queue:
+    // the retry's job for the second, the fan-out's, failed for good, for
+    // the first.
+    await page.goBack();
+    const made = (await api(srv.url, 'GET', `/api/webhooks/${hook.id}/deliveries`)).items;
+    assert.deepEqual(made.map((d) => [d.attempt, d.jobQueue]), [[2, 'webhooks'], [1, 'webhooks']]);
+    assert.equal(made[0].jobId, retried, "the retry's attempt names the job the retry queued");
+    for (const d of made) {
+      await rows.getByRole('link', { name: `Job of attempt ${d.attempt} of ${d.deliveryId}` }).click();
+      await page.waitForURL((u) => u.hash === `#/job/${encodeURIComponent(d.jobId)}?queue=webhooks`);
+      await eventually(async () => assert.equal(await text(page, 'job-state'), d.outcome === 'delivered' ? 'completed' : 'failed'));
+      await page.goBack();
+    }
+
+    // A delivery an older eventsd queued ran in the default queue, which
+    // the page's URLs leave out. The answer is rewritten to show one.
+    const { queue: byDefault } = await api(srv.url, 'GET', '/api/events/stats');
+    await page.route((u) => u.pathname.endsWith(`/api/webhooks/${hook.id}/deliveries`), async (route) => {
+      const res = await route.fetch();
+      const body = await res.json();
+      for (const d of body.items) d.jobQueue = byDefault.name;
+      await route.fulfill({ response: res, json: body });
+    });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    const first = rows.getByRole('link', { name: `Job of attempt 2 of ${made[0].deliveryId}` });
+    await eventually(async () => assert.equal(await first.getAttribute('href'), `#/job/${encodeURIComponent(made[0].jobId)}`));
     noProblems(problems);
     await context.close();
   } finally {

@@ -43,6 +43,15 @@ function emit(ev) {
   for (const fn of jobListeners) fn(ev);
 }
 
+/**
+ * queueParam names a queue as the page's URLs do: '' for the default queue
+ * (the stats' first), else its name. Until the stats load every name is
+ * kept, which the API takes as well.
+ */
+export function queueParam(name) {
+  return name && name === state.stats?.queue?.name ? '' : name || '';
+}
+
 /** queueStats returns queue's counts from the latest stats; undefined before they load or for a queue the server lacks. */
 export function queueStats(queue) {
   return queue ? state.stats?.queues?.find((q) => q.name === queue) : state.stats?.queue;

@@ -347,3 +347,42 @@ func TestSchemaVersions(t *testing.T) {
 		t.Fatalf("Open of a database from a newer release: err = %v; want a schema-version error", err)
 	}
 }
+
+// TestOldAttemptHasNoJob reads a delivery attempt stored before attempts
+// named their job (no jobId or jobQueue field) as one without a job, with
+// no migration; recording it again (its job run twice) fills them in.
+func TestOldAttemptHasNoJob(t *testing.T) {
+	t.Parallel()
+	uri := ferrettest.URI(t)
+	s := openURI(t, uri, mongo.Config{})
+	ctx := context.Background()
+	hook, err := s.CreateWebhook(ctx, events.Webhook{URL: "https://example.com/", Events: []string{"*"}, Secret: "whsec_c2VjcmV0", Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, event := bson.NewObjectID(), events.NewID()
+	attempts := rawCollection(t, uri).Database().Collection("events_webhook_attempts")
+	if _, err := attempts.InsertOne(ctx, bson.D{
+		{Key: "_id", Value: id}, {Key: "webhookId", Value: hook.ID}, {Key: "deliveryId", Value: "msg_old"},
+		{Key: "eventId", Value: event}, {Key: "eventName", Value: "user.created"}, {Key: "attempt", Value: 1},
+		{Key: "outcome", Value: events.OutcomeDelivered}, {Key: "statusCode", Value: 200}, {Key: "durationMs", Value: int64(12)},
+		{Key: "error", Value: ""}, {Key: "response", Value: "ok"}, {Key: "nextRetryAt", Value: nil},
+		{Key: "createdAt", Value: bson.DateTime(1_700_000_000_123)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ListDeliveryAttempts(ctx, events.DeliveryQuery{WebhookID: hook.ID})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatalf("attempts: %+v, %v; want the old one", p.Items, err)
+	}
+	old := p.Items[0]
+	if old.ID != id.Hex() || old.EventID != event || old.StatusCode != 200 || old.Response != "ok" ||
+		old.JobID != "" || old.JobQueue != "" {
+		t.Fatalf("old attempt read as %+v; want it as stored, without a job", old)
+	}
+	old.JobID, old.JobQueue = "webhook-job", "webhooks"
+	again, err := s.AddDeliveryAttempt(ctx, old)
+	if err != nil || again.ID != id.Hex() || again.JobID != "webhook-job" || again.JobQueue != "webhooks" {
+		t.Fatalf("old attempt recorded again = %+v, %v; want its id with the job", again, err)
+	}
+}

@@ -43,11 +43,15 @@ func (d webhookDoc) webhook() events.Webhook {
 
 // attemptDoc is a delivery attempt as stored, in <events collection>_webhook_attempts.
 type attemptDoc struct {
-	ID          bson.ObjectID  `bson:"_id"`
-	WebhookID   string         `bson:"webhookId"`
-	DeliveryID  string         `bson:"deliveryId"`
-	EventID     string         `bson:"eventId"`
-	EventName   string         `bson:"eventName"`
+	ID         bson.ObjectID `bson:"_id"`
+	WebhookID  string        `bson:"webhookId"`
+	DeliveryID string        `bson:"deliveryId"`
+	EventID    string        `bson:"eventId"`
+	EventName  string        `bson:"eventName"`
+	// JobID and JobQueue are absent from attempts recorded before eventsd
+	// kept them, and read as empty.
+	JobID       string         `bson:"jobId"`
+	JobQueue    string         `bson:"jobQueue"`
 	Attempt     int            `bson:"attempt"`
 	Outcome     string         `bson:"outcome"`
 	StatusCode  int            `bson:"statusCode"`
@@ -60,7 +64,7 @@ type attemptDoc struct {
 
 func (d attemptDoc) attempt() events.DeliveryAttempt {
 	a := events.DeliveryAttempt{ID: d.ID.Hex(), WebhookID: d.WebhookID, DeliveryID: d.DeliveryID,
-		EventID: d.EventID, EventName: d.EventName, Attempt: d.Attempt, Outcome: d.Outcome,
+		EventID: d.EventID, EventName: d.EventName, JobID: d.JobID, JobQueue: d.JobQueue, Attempt: d.Attempt, Outcome: d.Outcome,
 		StatusCode: d.StatusCode, Duration: time.Duration(d.DurationMS) * time.Millisecond,
 		Error: d.Error, Response: d.Response, CreatedAt: fromDateTime(d.CreatedAt)}
 	if d.NextRetryAt != nil {
@@ -263,7 +267,8 @@ func (s *Store) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt
 	defer cancel()
 	key := bson.D{{Key: "deliveryId", Value: a.DeliveryID}, {Key: "attempt", Value: a.Attempt}}
 	set := bson.D{{Key: "webhookId", Value: a.WebhookID}, {Key: "eventId", Value: a.EventID},
-		{Key: "eventName", Value: a.EventName}, {Key: "outcome", Value: a.Outcome},
+		{Key: "eventName", Value: a.EventName}, {Key: "jobId", Value: a.JobID},
+		{Key: "jobQueue", Value: a.JobQueue}, {Key: "outcome", Value: a.Outcome},
 		{Key: "statusCode", Value: a.StatusCode}, {Key: "durationMs", Value: a.Duration.Milliseconds()},
 		{Key: "error", Value: a.Error}, {Key: "response", Value: a.Response},
 		{Key: "nextRetryAt", Value: optDateTime(a.NextRetryAt)}, {Key: "createdAt", Value: dateTime(a.CreatedAt)}}

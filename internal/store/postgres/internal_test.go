@@ -11,6 +11,7 @@ import (
 	"github.com/eventsd/eventsd/internal/events"
 	"github.com/eventsd/eventsd/internal/pgtest"
 	"github.com/eventsd/eventsd/internal/store"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 func openInternal(t *testing.T, url string) *Store {
@@ -186,5 +187,66 @@ func TestDeleteOlderThanInChunks(t *testing.T) {
 	}
 	if n, _ := s.Count(ctx, time.Time{}, time.Time{}); n != 29 {
 		t.Fatalf("Count = %d; want 29", n)
+	}
+}
+
+// TestMigrateFromVersion3 opens a schema written before delivery attempts
+// named their job, with an attempt in it: Open adds the columns in place,
+// the old attempt reads back without a job, and recording it again (its job
+// run twice) fills them in.
+func TestMigrateFromVersion3(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	pool, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// As release 3 left it: its steps, recorded as migrate records them.
+	if _, err := pool.Exec(ctx, `CREATE TABLE eventsd_migrations (
+		version    integer     NOT NULL PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		t.Fatal(err)
+	}
+	for v, stmt := range migrations[:3] {
+		if _, err := pool.Exec(ctx, stmt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pool.Exec(ctx, "INSERT INTO eventsd_migrations (version) VALUES ($1)", v+1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook, attempt, event := events.NewID(), events.NewID(), events.NewID()
+	if _, err := pool.Exec(ctx, `INSERT INTO webhooks (id, url, events, description, secret, enabled, disabled_reason,
+		created_at) VALUES ($1, 'https://example.com/', '{*}', '', 'whsec_c2VjcmV0', true, '', now())`, hook); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO webhook_attempts (id, webhook_id, delivery_id, event_id, event_name, attempt,
+		outcome, status_code, duration_ms, error, response, created_at)
+		VALUES ($1, $2, 'msg_old', $3, 'user.created', 1, 'delivered', 200, 12, '', 'ok', now())`,
+		attempt, hook, event); err != nil {
+		t.Fatal(err)
+	}
+	pool.Close()
+
+	s := openInternal(t, url)
+	var v int
+	if err := s.pool.QueryRow(ctx, "SELECT max(version) FROM eventsd_migrations").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, len(migrations))
+	}
+	p, err := s.ListDeliveryAttempts(ctx, events.DeliveryQuery{WebhookID: hook})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatalf("attempts after the migration: %+v, %v; want the old one", p.Items, err)
+	}
+	old := p.Items[0]
+	if old.ID != attempt || old.EventID != event || old.StatusCode != 200 || old.Response != "ok" ||
+		old.JobID != "" || old.JobQueue != "" {
+		t.Fatalf("old attempt read as %+v; want it unchanged, without a job", old)
+	}
+	old.JobID, old.JobQueue = "webhook-job", "webhooks"
+	again, err := s.AddDeliveryAttempt(ctx, old)
+	if err != nil || again.ID != attempt || again.JobID != "webhook-job" || again.JobQueue != "webhooks" {
+		t.Fatalf("old attempt recorded again = %+v, %v; want its id with the job", again, err)
 	}
 }

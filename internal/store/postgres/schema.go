@@ -33,6 +33,13 @@ var migrations = []string{
 		PRIMARY KEY (minute, name)
 	);
 	CREATE INDEX event_counts_by_name ON event_counts (name, minute);`,
+	// 4: the deliver-webhook job that made each delivery attempt, and its
+	// queue (job ids are unique within a queue only); empty on attempts
+	// recorded before. A constant default adds the columns without
+	// rewriting the table.
+	`ALTER TABLE webhook_attempts
+		ADD COLUMN job_id    text NOT NULL DEFAULT '',
+		ADD COLUMN job_queue text NOT NULL DEFAULT '';`,
 }
 
 // lockNamespace is the first key of the advisory lock that serializes

@@ -137,8 +137,8 @@ func (s *Store) RecordDeliveryOutcome(ctx context.Context, id string, delivered 
 		WHERE id = $3 RETURNING `+webhookColumns, delivered, events.Normalize(at), oid.Hex())
 }
 
-const attemptColumns = `id, webhook_id, delivery_id, event_id, event_name, attempt, outcome,
-	status_code, duration_ms, error, response, next_retry_at, created_at`
+const attemptColumns = `id, webhook_id, delivery_id, event_id, event_name, job_id, job_queue, attempt,
+	outcome, status_code, duration_ms, error, response, next_retry_at, created_at`
 
 // AddDeliveryAttempt records an attempt, replacing one with its delivery id and number.
 func (s *Store) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt) (events.DeliveryAttempt, error) {
@@ -149,13 +149,14 @@ func (s *Store) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt
 	ctx, cancel := s.opCtx(ctx)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `INSERT INTO webhook_attempts (`+attemptColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (delivery_id, attempt) DO UPDATE SET outcome = excluded.outcome,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+		ON CONFLICT (delivery_id, attempt) DO UPDATE SET job_id = excluded.job_id,
+		job_queue = excluded.job_queue, outcome = excluded.outcome,
 		status_code = excluded.status_code, duration_ms = excluded.duration_ms, error = excluded.error,
 		response = excluded.response, next_retry_at = excluded.next_retry_at, created_at = excluded.created_at
 		RETURNING `+attemptColumns,
-		a.ID, a.WebhookID, a.DeliveryID, a.EventID, a.EventName, a.Attempt, a.Outcome, a.StatusCode,
-		a.Duration.Milliseconds(), a.Error, a.Response, nullTime(a.NextRetryAt), a.CreatedAt)
+		a.ID, a.WebhookID, a.DeliveryID, a.EventID, a.EventName, a.JobID, a.JobQueue, a.Attempt, a.Outcome,
+		a.StatusCode, a.Duration.Milliseconds(), a.Error, a.Response, nullTime(a.NextRetryAt), a.CreatedAt)
 	if err != nil {
 		return events.DeliveryAttempt{}, wrap("add delivery attempt", err)
 	}
@@ -214,8 +215,8 @@ func scanAttempt(row pgx.CollectableRow) (events.DeliveryAttempt, error) {
 	var a events.DeliveryAttempt
 	var ms int64
 	var next *time.Time
-	if err := row.Scan(&a.ID, &a.WebhookID, &a.DeliveryID, &a.EventID, &a.EventName, &a.Attempt, &a.Outcome,
-		&a.StatusCode, &ms, &a.Error, &a.Response, &next, &a.CreatedAt); err != nil {
+	if err := row.Scan(&a.ID, &a.WebhookID, &a.DeliveryID, &a.EventID, &a.EventName, &a.JobID, &a.JobQueue,
+		&a.Attempt, &a.Outcome, &a.StatusCode, &ms, &a.Error, &a.Response, &next, &a.CreatedAt); err != nil {
 		return events.DeliveryAttempt{}, err
 	}
 	a.Duration = time.Duration(ms) * time.Millisecond

@@ -193,3 +193,58 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal("the data column took a JSON array")
 	}
 }
+
+// TestMigrateFromVersion4 opens a file written before delivery attempts
+// named their job, with an attempt in it: Open adds the columns in place,
+// the old attempt reads back without a job, and recording it again (its job
+// run twice) fills them in.
+func TestMigrateFromVersion4(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "events.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, stmt := range append(migrations[:4:4], "PRAGMA user_version = 4") {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hook, attempt, event := events.NewID(), events.NewID(), events.NewID()
+	if _, err := db.Exec(`INSERT INTO webhooks (id, url, events, description, secret, enabled, disabled_reason,
+		created_at) VALUES (?, 'https://example.com/', '["*"]', '', 'whsec_c2VjcmV0', 1, '', 0)`, hook); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO webhook_attempts (id, webhook_id, delivery_id, event_id, event_name, attempt,
+		outcome, status_code, duration_ms, error, response, created_at)
+		VALUES (?, ?, 'msg_old', ?, 'user.created', 1, 'delivered', 200, 12, '', 'ok', 1700000000123)`,
+		attempt, hook, event); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open of a version 4 file: %v", err)
+	}
+	defer s.Close()
+	var v int
+	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	}
+	p, err := s.ListDeliveryAttempts(ctx, events.DeliveryQuery{WebhookID: hook})
+	if err != nil || len(p.Items) != 1 {
+		t.Fatalf("attempts after the migration: %+v, %v; want the old one", p.Items, err)
+	}
+	old := p.Items[0]
+	if old.ID != attempt || old.EventID != event || old.StatusCode != 200 || old.Response != "ok" ||
+		old.JobID != "" || old.JobQueue != "" {
+		t.Fatalf("old attempt read as %+v; want it unchanged, without a job", old)
+	}
+	old.JobID, old.JobQueue = "webhook-job", "webhooks"
+	again, err := s.AddDeliveryAttempt(ctx, old)
+	if err != nil || again.ID != attempt || again.JobID != "webhook-job" || again.JobQueue != "webhooks" {
+		t.Fatalf("old attempt recorded again = %+v, %v; want its id with the job", again, err)
+	}
+}

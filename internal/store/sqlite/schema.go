@@ -33,6 +33,11 @@ var migrations = []string{
 		PRIMARY KEY (minute, name)
 	) STRICT, WITHOUT ROWID;
 	CREATE INDEX event_counts_by_name ON event_counts (name, minute);`,
+	// 5: the deliver-webhook job that made each delivery attempt, and its
+	// queue (job ids are unique within a queue only); empty on attempts
+	// recorded before.
+	`ALTER TABLE webhook_attempts ADD COLUMN job_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE webhook_attempts ADD COLUMN job_queue TEXT NOT NULL DEFAULT '';`,
 }
 
 // migrate brings the schema of db up to len(migrations), one transaction per

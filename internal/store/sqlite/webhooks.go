@@ -176,8 +176,8 @@ func (s *Store) RecordDeliveryOutcome(ctx context.Context, id string, delivered 
 	return out, nil
 }
 
-const selectAttempt = `SELECT id, webhook_id, delivery_id, event_id, event_name, attempt, outcome,
-	status_code, duration_ms, error, response, next_retry_at, created_at FROM webhook_attempts`
+const selectAttempt = `SELECT id, webhook_id, delivery_id, event_id, event_name, job_id, job_queue, attempt,
+	outcome, status_code, duration_ms, error, response, next_retry_at, created_at FROM webhook_attempts`
 
 // AddDeliveryAttempt records an attempt, replacing one with its delivery id and number.
 func (s *Store) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt) (events.DeliveryAttempt, error) {
@@ -188,12 +188,13 @@ func (s *Store) AddDeliveryAttempt(ctx context.Context, a events.DeliveryAttempt
 	var out events.DeliveryAttempt
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO webhook_attempts (id, webhook_id, delivery_id, event_id,
-			event_name, attempt, outcome, status_code, duration_ms, error, response, next_retry_at, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (delivery_id, attempt) DO UPDATE SET outcome = excluded.outcome,
+			event_name, job_id, job_queue, attempt, outcome, status_code, duration_ms, error, response,
+			next_retry_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (delivery_id, attempt) DO UPDATE SET job_id = excluded.job_id,
+			job_queue = excluded.job_queue, outcome = excluded.outcome,
 			status_code = excluded.status_code, duration_ms = excluded.duration_ms, error = excluded.error,
 			response = excluded.response, next_retry_at = excluded.next_retry_at, created_at = excluded.created_at`,
-			a.ID, a.WebhookID, a.DeliveryID, a.EventID, a.EventName, a.Attempt, a.Outcome, a.StatusCode,
+			a.ID, a.WebhookID, a.DeliveryID, a.EventID, a.EventName, a.JobID, a.JobQueue, a.Attempt, a.Outcome, a.StatusCode,
 			a.Duration.Milliseconds(), a.Error, a.Response, nullMilli(a.NextRetryAt), a.CreatedAt.UnixMilli())
 		if err != nil {
 			return err
@@ -267,8 +268,8 @@ func scanAttempt(r scanner) (events.DeliveryAttempt, error) {
 	var a events.DeliveryAttempt
 	var dur, created int64
 	var next sql.NullInt64
-	if err := r.Scan(&a.ID, &a.WebhookID, &a.DeliveryID, &a.EventID, &a.EventName, &a.Attempt, &a.Outcome,
-		&a.StatusCode, &dur, &a.Error, &a.Response, &next, &created); err != nil {
+	if err := r.Scan(&a.ID, &a.WebhookID, &a.DeliveryID, &a.EventID, &a.EventName, &a.JobID, &a.JobQueue,
+		&a.Attempt, &a.Outcome, &a.StatusCode, &dur, &a.Error, &a.Response, &next, &created); err != nil {
 		return events.DeliveryAttempt{}, err
 	}
 	a.Duration = time.Duration(dur) * time.Millisecond

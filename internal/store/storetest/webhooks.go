@@ -213,7 +213,7 @@ func testWebhookOutcomes(t *testing.T, s events.Store) {
 func testWebhookAttempts(t *testing.T, s events.Store) {
 	w := mustCreateWebhook(t, s, newWebhook(1))
 	a := events.DeliveryAttempt{WebhookID: w.ID, DeliveryID: "msg_1", EventID: events.NewID(), EventName: "user.created",
-		Attempt: 1, Outcome: events.OutcomeRetrying, StatusCode: 500, Duration: 1500*time.Millisecond + 300*time.Microsecond,
+		JobID: "webhook-job-1", JobQueue: "mock-data-queue", Attempt: 1, Outcome: events.OutcomeRetrying, StatusCode: 500, Duration: 1500*time.Millisecond + 300*time.Microsecond,
 		Error: "HTTP 500", Response: strings.Repeat("é", 600), NextRetryAt: base.Add(time.Minute), CreatedAt: base}
 	first, err := s.AddDeliveryAttempt(ctx(t), a)
 	if err != nil {
@@ -225,26 +225,31 @@ func testWebhookAttempts(t *testing.T, s events.Store) {
 		t.Fatalf("response kept %d bytes; want the first %d bytes of valid UTF-8", len(first.Response), events.MaxResponseBytes)
 	}
 	if first.Duration != 1500*time.Millisecond || !first.NextRetryAt.Equal(base.Add(time.Minute)) || first.StatusCode != 500 ||
-		first.Outcome != events.OutcomeRetrying || first.EventName != "user.created" || first.Attempt != 1 {
+		first.Outcome != events.OutcomeRetrying || first.EventName != "user.created" || first.Attempt != 1 ||
+		first.JobID != a.JobID || first.JobQueue != a.JobQueue {
 		t.Fatalf("stored attempt %+v", first)
 	}
-	// The same attempt recorded again replaces the first record.
+	// The same attempt recorded again replaces the first record, its job included.
 	a.Outcome, a.StatusCode, a.NextRetryAt, a.Error = events.OutcomeDelivered, 200, time.Time{}, ""
+	a.JobID, a.JobQueue = "webhook-job-2", "webhooks"
 	again, err := s.AddDeliveryAttempt(ctx(t), a)
 	if err != nil {
 		t.Fatalf("AddDeliveryAttempt(again): %v", err)
 	}
-	if again.ID != first.ID || again.StatusCode != 200 || !again.NextRetryAt.IsZero() || again.Error != "" {
+	if again.ID != first.ID || again.StatusCode != 200 || !again.NextRetryAt.IsZero() || again.Error != "" ||
+		again.JobID != "webhook-job-2" || again.JobQueue != "webhooks" {
 		t.Fatalf("attempt recorded again = %+v; want the first's ID %s with the new fields", again, first.ID)
 	}
 	a.Attempt, a.CreatedAt = 2, base.Add(time.Second)
 	if _, err := s.AddDeliveryAttempt(ctx(t), a); err != nil {
 		t.Fatalf("AddDeliveryAttempt(2): %v", err)
 	}
+	// An attempt recorded without its job, as before attempts named one,
+	// reads back without one.
 	other := a
-	other.DeliveryID, other.Attempt = "msg_2", 1
-	if _, err := s.AddDeliveryAttempt(ctx(t), other); err != nil {
-		t.Fatalf("AddDeliveryAttempt(other delivery): %v", err)
+	other.DeliveryID, other.Attempt, other.JobID, other.JobQueue = "msg_2", 1, "", ""
+	if got, err := s.AddDeliveryAttempt(ctx(t), other); err != nil || got.JobID != "" || got.JobQueue != "" {
+		t.Fatalf("AddDeliveryAttempt(other delivery, no job) = %+v, %v; want no job", got, err)
 	}
 	p, err := s.ListDeliveryAttempts(ctx(t), events.DeliveryQuery{WebhookID: w.ID, DeliveryID: "msg_1"})
 	if err != nil {
@@ -252,6 +257,15 @@ func testWebhookAttempts(t *testing.T, s events.Store) {
 	}
 	if len(p.Items) != 2 || p.Items[0].Attempt != 2 || p.Items[1].Attempt != 1 {
 		t.Fatalf("attempts of msg_1: %+v; want attempts 2 then 1", p.Items)
+	}
+	for _, got := range p.Items {
+		if got.JobID != "webhook-job-2" || got.JobQueue != "webhooks" {
+			t.Fatalf("listed attempt %d: job %q in %q; want webhook-job-2 in webhooks", got.Attempt, got.JobID, got.JobQueue)
+		}
+	}
+	p, _ = s.ListDeliveryAttempts(ctx(t), events.DeliveryQuery{WebhookID: w.ID, DeliveryID: "msg_2"})
+	if len(p.Items) != 1 || p.Items[0].JobID != "" || p.Items[0].JobQueue != "" {
+		t.Fatalf("attempts of msg_2: %+v; want one without a job", p.Items)
 	}
 	p, _ = s.ListDeliveryAttempts(ctx(t), events.DeliveryQuery{WebhookID: w.ID})
 	if len(p.Items) != 3 {

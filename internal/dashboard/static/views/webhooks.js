@@ -1,20 +1,21 @@
 // Webhooks: subscriptions, a page at a time; a subscription's page with its
 // delivery attempts (outcome, status, duration, error, next retry) and a
-// retry per delivery, behind a confirmation; each delivery's job opens in the
-// webhooks queue, where deliveries run. Where the server has no
+// retry per delivery, behind a confirmation; an attempt's number links to
+// the job that made it, in that job's queue. Where the server has no
 // webhooks (GET /api/webhooks absent from its OpenAPI document) the view
 // says so.
 import { useState } from 'preact/hooks';
 import { html, useLoad, useNow, Alert, Json, confirmAction } from '../ui.js';
 import { get, post, enc, capabilities } from '../api.js';
+import { queueParam } from '../store.js';
 import { ago, dateTime, firstLine } from '../format.js';
 import { jobHash } from './jobs.js';
 
 const pageSize = 25;
 
-// deliveryQueue is the queue of the deliver-webhook jobs that the API's
-// jobId fields name.
-const deliveryQueue = 'webhooks';
+// retryQueue is the queue of the job a retry queues (POST
+// /api/webhooks/{id}/deliveries/{deliveryId}/retry answers its jobId only).
+const retryQueue = 'webhooks';
 
 export function Webhooks({ query }) {
   const caps = useLoad(() => capabilities(), []);
@@ -86,14 +87,14 @@ function Deliveries({ id, cursor }) {
     </dl>`}
     <div class="actions"><h2>Deliveries</h2> <button type="button" class="small" onClick=${() => res.reload()}>Refresh</button></div>
     <${Alert} error=${res.error || error} />
-    ${sent && html`<p role="status">Queued as job <a href=${jobHash(sent, deliveryQueue)}>${sent}</a>.</p>`}
+    ${sent && html`<p role="status">Queued as job <a href=${jobHash(sent, retryQueue)}>${sent}</a>.</p>`}
     <div class="table-wrap" tabindex="0" role="region" aria-label="Deliveries">
       <table class="table" data-testid="deliveries-table">
         <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Outcome</th><th scope="col">Status</th><th scope="col">Took</th><th scope="col">Error or answer</th><th scope="col">Next retry</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody>${items.map((d) => html`<tr>
           <td title=${ago(d.createdAt, now)}>${dateTime(d.createdAt)}</td>
           <td>${d.eventName === 'webhook.test' ? d.eventName : html`<a href=${'#/events/' + enc(d.eventId)}>${d.eventName}</a>`}</td>
-          <td>${d.jobId ? html`<a href=${jobHash(d.jobId, deliveryQueue)} title="Its deliver-webhook job">${d.attempt}</a>` : d.attempt}</td>
+          <td>${d.jobId && d.jobQueue ? html`<a href=${jobHash(d.jobId, queueParam(d.jobQueue))} title="Its deliver-webhook job" aria-label=${'Job of attempt ' + d.attempt + ' of ' + d.deliveryId}>${d.attempt}</a>` : d.attempt}</td>
           <td><span class=${'badge ' + (outcomeClass[d.outcome] || '')} data-testid="delivery-outcome">${d.outcome}</span></td>
           <td>${d.statusCode || '–'}</td>
           <td>${d.durationMs} ms</td>
