@@ -280,7 +280,8 @@ var testWebhookOp = huma.Operation{
 }
 
 type sentView struct {
-	JobID      string `json:"jobId" doc:"The deliver-webhook job, in the webhooks queue; follow it at /api/jobs/{id}?queue=webhooks."`
+	JobID      string `json:"jobId" doc:"The deliver-webhook job; follow it at GET /api/jobs/{jobId}?queue={jobQueue}."`
+	JobQueue   string `json:"jobQueue" doc:"The queue the job is in: webhooks." example:"webhooks"`
 	DeliveryID string `json:"deliveryId" doc:"The delivery, sent as the webhook-id header."`
 	EventID    string `json:"eventId"`
 }
@@ -299,7 +300,7 @@ func (a *API) testWebhook(ctx context.Context, in *webhookIDInput) (*sentOutput,
 	if err != nil {
 		return nil, err
 	}
-	return &sentOutput{Body: sentView{JobID: s.JobID, DeliveryID: s.DeliveryID, EventID: s.EventID}}, nil
+	return &sentOutput{Body: sentView{JobID: s.JobID, JobQueue: s.JobQueue, DeliveryID: s.DeliveryID, EventID: s.EventID}}, nil
 }
 
 // GET /api/webhooks/{id}/deliveries
@@ -410,5 +411,5 @@ func (a *API) retryDelivery(ctx context.Context, in *retryDeliveryInput) (*sentO
 	if err != nil {
 		return nil, err
 	}
-	return &sentOutput{Body: sentView{JobID: s.JobID, DeliveryID: s.DeliveryID, EventID: s.EventID}}, nil
+	return &sentOutput{Body: sentView{JobID: s.JobID, JobQueue: s.JobQueue, DeliveryID: s.DeliveryID, EventID: s.EventID}}, nil
 }

@@ -27,7 +27,7 @@ func (f *fakeSender) SendTest(_ context.Context, w events.Webhook) (webhooks.Sen
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tests = append(f.tests, w)
-	return webhooks.Sent{JobID: "j1", DeliveryID: "msg_x", EventID: events.NewID()}, nil
+	return webhooks.Sent{JobID: "j1", JobQueue: webhooks.QueueName, DeliveryID: "msg_x", EventID: events.NewID()}, nil
 }
 
 func (f *fakeSender) Retry(_ context.Context, w events.Webhook, last events.DeliveryAttempt) (webhooks.Sent, error) {
@@ -157,7 +157,7 @@ func TestWebhookTestAndRetry(t *testing.T) {
 	t.Parallel()
 	b, s := webhookSetup(t)
 	id := b.do(t, "POST", "/api/webhooks", strings.NewReader(`{"url":"https://93.184.215.14/","events":["*"]}`)).json(t)["id"].(string)
-	if res := b.do(t, "POST", "/api/webhooks/"+id+"/test", nil); res.status != http.StatusAccepted || res.json(t)["jobId"] != "j1" {
+	if res := b.do(t, "POST", "/api/webhooks/"+id+"/test", nil); res.status != http.StatusAccepted || res.json(t)["jobId"] != "j1" || res.json(t)["jobQueue"] != webhooks.QueueName {
 		t.Fatalf("test: %d %s", res.status, res.body)
 	}
 	if len(s.tests) != 1 || s.tests[0].ID != id {

@@ -277,8 +277,12 @@ func TestHungReceiverDoesNotStarveOthers(t *testing.T) {
 
 	// A test send someone asks for goes out although the circuit is open.
 	before := sent.Load()
-	if _, err := webhooks.NewSender(b.store, b.q).SendTest(context.Background(), bad); err != nil {
+	queued, err := webhooks.NewSender(b.store, b.q).SendTest(context.Background(), bad)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if queued.JobQueue != b.q.Name() {
+		t.Fatalf("the test send's job is in %q; want the sender's queue %q", queued.JobQueue, b.q.Name())
 	}
 	waitFor(t, "the test send's attempt", func() bool { return len(attempts(t, b.store, bad.ID)) == n+1 })
 	if got := sent.Load(); got != before+1 {

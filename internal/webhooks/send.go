@@ -32,6 +32,7 @@ func NewSender(st events.Store, q *queue.Queue) *Sender { return &Sender{store: 
 // Sent says what a send queued.
 type Sent struct {
 	JobID      string
+	JobQueue   string // the queue JobID is in
 	DeliveryID string
 	EventID    string
 }
@@ -77,7 +78,7 @@ func (s *Sender) add(ctx context.Context, w events.Webhook, e events.Event, base
 	if err != nil {
 		return Sent{}, err
 	}
-	return Sent{JobID: job.ID, DeliveryID: d.DeliveryID, EventID: e.ID}, nil
+	return Sent{JobID: job.ID, JobQueue: s.q.Name(), DeliveryID: d.DeliveryID, EventID: e.ID}, nil
 }
 
 func testEvent(id, webhookID string) events.Event {

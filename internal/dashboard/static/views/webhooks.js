@@ -13,10 +13,6 @@ import { jobHash } from './jobs.js';
 
 const pageSize = 25;
 
-// retryQueue is the queue of the job a retry queues (POST
-// /api/webhooks/{id}/deliveries/{deliveryId}/retry answers its jobId only).
-const retryQueue = 'webhooks';
-
 export function Webhooks({ query }) {
   const caps = useLoad(() => capabilities(), []);
   const sub = query.get('id');
@@ -61,7 +57,7 @@ function Deliveries({ id, cursor }) {
   const sub = useLoad(() => get(`/api/webhooks/${enc(id)}`), [id]);
   const res = useLoad(() => get(`/api/webhooks/${enc(id)}/deliveries`, { query: { limit: pageSize, cursor } }), [id, cursor]);
   const [error, setError] = useState(null);
-  const [sent, setSent] = useState(null); // the job a retry queued
+  const [sent, setSent] = useState(null); // the job a retry queued: {jobId, jobQueue}
   const items = res.data?.items || [];
   const w = sub.data;
   const retry = async (d) => {
@@ -69,7 +65,7 @@ function Deliveries({ id, cursor }) {
     try {
       const r = await post(`/api/webhooks/${enc(id)}/deliveries/${enc(d.deliveryId)}/retry`);
       setError(null);
-      setSent(r.jobId);
+      setSent(r);
       res.reload();
       setTimeout(() => res.reload(), 1000); // the attempt runs in a moment
     } catch (err) {
@@ -87,7 +83,7 @@ function Deliveries({ id, cursor }) {
     </dl>`}
     <div class="actions"><h2>Deliveries</h2> <button type="button" class="small" onClick=${() => res.reload()}>Refresh</button></div>
     <${Alert} error=${res.error || error} />
-    ${sent && html`<p role="status">Queued as job <a href=${jobHash(sent, retryQueue)}>${sent}</a>.</p>`}
+    ${sent && html`<p role="status">Queued as job <a href=${jobHash(sent.jobId, queueParam(sent.jobQueue))}>${sent.jobId}</a>.</p>`}
     <div class="table-wrap" tabindex="0" role="region" aria-label="Deliveries">
       <table class="table" data-testid="deliveries-table">
         <thead><tr><th scope="col">When</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">Outcome</th><th scope="col">Status</th><th scope="col">Took</th><th scope="col">Error or answer</th><th scope="col">Next retry</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
