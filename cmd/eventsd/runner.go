@@ -112,3 +112,19 @@ func (r *runner) Stop() error {
 	}
 	return errors.Join(errs...)
 }
+
+// together is one part made of several that start together and are told to
+// stop together, each still draining in its own time; it returns when all
+// have, with their errors joined. Parts that would otherwise each wait out
+// a shutdown timeout in turn (two workers) stop in one timeout's time.
+func together(runs ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		errs := make([]error, len(runs))
+		for i, run := range runs {
+			wg.Go(func() { errs[i] = run(ctx) })
+		}
+		wg.Wait()
+		return errors.Join(errs...)
+	}
+}

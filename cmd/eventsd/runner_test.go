@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -190,4 +191,34 @@ func splitJoined(err error) []error {
 		return nil
 	}
 	return []error{err}
+}
+
+// TestTogetherStopsPartsAtOnce: the parts of one together part are told to
+// stop at once, not one after the other. The first does not return until
+// the second has been told, so told one at a time they would never stop.
+func TestTogetherStopsPartsAtOnce(t *testing.T) {
+	t.Parallel()
+	secondTold := make(chan struct{})
+	first := func(ctx context.Context) error {
+		<-ctx.Done()
+		<-secondTold
+		return nil
+	}
+	second := func(ctx context.Context) error {
+		<-ctx.Done()
+		close(secondTold)
+		return errors.New("second failed")
+	}
+	r := newRunner()
+	r.Go(context.Background(), "both", together(first, second))
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Stop() }()
+	select {
+	case err := <-stopped:
+		if err == nil || !strings.Contains(err.Error(), "second failed") {
+			t.Fatalf("Stop = %v; want the second part's error", err)
+		}
+	case <-time.After(30 * time.Second): // a hang, not a speed bound
+		t.Fatal("the parts did not stop: they were told one after the other")
+	}
 }

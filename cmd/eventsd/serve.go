@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/eventsd/eventsd/internal/api"
@@ -226,14 +225,7 @@ func startParts(ctx context.Context, r *runner, cfg config.Config, dev bool, log
 		// and stops later). The two workers are one part, so that they
 		// stop together: one after the other, a stop could take twice
 		// SHUTDOWN_TIMEOUT.
-		r.Go(ctx, "workers", func(ctx context.Context) error {
-			var wg sync.WaitGroup
-			errs := make([]error, 2)
-			wg.Go(func() { errs[0] = w.Run(ctx) })
-			wg.Go(func() { errs[1] = hw.Run(ctx) })
-			wg.Wait()
-			return errors.Join(errs...)
-		})
+		r.Go(ctx, "workers", together(w.Run, hw.Run))
 		r.Go(ctx, "webhook outbox sweep", fanout.Run)
 	}
 	if scheduling {
