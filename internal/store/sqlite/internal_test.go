@@ -141,38 +141,60 @@ func TestSchemaVersion(t *testing.T) {
 	}
 }
 
+// row is a statement with its arguments.
+type row struct {
+	sql  string
+	args []any
+}
+
+// fileAt writes a file at schema version v, as that release left it, holding
+// rows, and returns its path.
+func fileAt(t *testing.T, v int, rows ...row) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "events.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, stmt := range append(migrations[:v:v], fmt.Sprintf("PRAGMA user_version = %d", v)) {
+		if _, err := db.Exec(stmt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, r := range rows {
+		if _, err := db.Exec(r.sql, r.args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// openMigrated opens the file at path and checks that Open brought it to
+// the latest schema version.
+func openMigrated(t *testing.T, path string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open of an older file: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	var v int
+	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
+		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
+	}
+	return s
+}
+
 // TestMigrateFromVersion1 opens a file written before events had data, as
 // the first release left it: Open adds the column in place, the old events
 // read back unchanged, without data, and new events carry data.
 func TestMigrateFromVersion1(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "events.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	old := events.Event{ID: events.NewID(), Name: "from version 1", CreatedAt: time.UnixMilli(1_700_000_000_123).UTC(), JobID: "job-old"}
-	for _, stmt := range []string{migrations[0], "PRAGMA user_version = 1"} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := db.Exec("INSERT INTO events (id, name, created_at, job_id) VALUES (?, ?, ?, ?)",
-		old.ID, old.Name, old.CreatedAt.UnixMilli(), old.JobID); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open of a version 1 file: %v", err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
-	}
+	s := openMigrated(t, fileAt(t, 1, row{"INSERT INTO events (id, name, created_at, job_id) VALUES (?, ?, ?, ?)",
+		[]any{old.ID, old.Name, old.CreatedAt.UnixMilli(), old.JobID}}))
 	got, err := s.Get(ctx, old.ID)
 	if err != nil || !reflect.DeepEqual(got, old) {
 		t.Fatalf("old event read as %+v, %v; want %+v", got, err, old)
@@ -201,38 +223,14 @@ func TestMigrateFromVersion1(t *testing.T) {
 func TestMigrateFromVersion4(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "events.db")
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, stmt := range append(migrations[:4:4], "PRAGMA user_version = 4") {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
 	hook, attempt, event := events.NewID(), events.NewID(), events.NewID()
-	if _, err := db.Exec(`INSERT INTO webhooks (id, url, events, description, secret, enabled, disabled_reason,
-		created_at) VALUES (?, 'https://example.com/', '["*"]', '', 'whsec_c2VjcmV0', 1, '', 0)`, hook); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := db.Exec(`INSERT INTO webhook_attempts (id, webhook_id, delivery_id, event_id, event_name, attempt,
-		outcome, status_code, duration_ms, error, response, created_at)
-		VALUES (?, ?, 'msg_old', ?, 'user.created', 1, 'delivered', 200, 12, '', 'ok', 1700000000123)`,
-		attempt, hook, event); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
-	s, err := Open(ctx, path)
-	if err != nil {
-		t.Fatalf("Open of a version 4 file: %v", err)
-	}
-	defer s.Close()
-	var v int
-	if err := s.reader.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != len(migrations) {
-		t.Fatalf("user_version = %d, %v; want %d", v, err, len(migrations))
-	}
+	s := openMigrated(t, fileAt(t, 4,
+		row{`INSERT INTO webhooks (id, url, events, description, secret, enabled, disabled_reason,
+			created_at) VALUES (?, 'https://example.com/', '["*"]', '', 'whsec_c2VjcmV0', 1, '', 0)`, []any{hook}},
+		row{`INSERT INTO webhook_attempts (id, webhook_id, delivery_id, event_id, event_name, attempt,
+			outcome, status_code, duration_ms, error, response, created_at)
+			VALUES (?, ?, 'msg_old', ?, 'user.created', 1, 'delivered', 200, 12, '', 'ok', 1700000000123)`,
+			[]any{attempt, hook, event}}))
 	p, err := s.ListDeliveryAttempts(ctx, events.DeliveryQuery{WebhookID: hook})
 	if err != nil || len(p.Items) != 1 {
 		t.Fatalf("attempts after the migration: %+v, %v; want the old one", p.Items, err)
