@@ -184,14 +184,7 @@ func TestLostRepliesDoNotRepeatEffects(t *testing.T) {
 			done <- job
 			return nil, nil
 		}), WorkerConfig{Concurrency: 1, LeaseTime: time.Hour, MaxIdleWait: time.Second}))
-		select {
-		case got := <-done:
-			if got.ID != j.ID || got.Stalls != 0 || got.Attempt != 1 || p.Dropped() != 1 {
-				t.Fatalf("ran %+v after %d dropped replies; want the job's first attempt, no stall, after 1", got, p.Dropped())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("job leased by a fetch whose reply was lost did not run (%d replies dropped)", p.Dropped())
-		}
+		ranOnceAfterLostFetch(t, p, done, j)
 	})
 
 	t.Run("fetch behind a wait", func(t *testing.T) {
@@ -216,14 +209,7 @@ func TestLostRepliesDoNotRepeatEffects(t *testing.T) {
 		ask.Store(true)
 		<-armed
 		j, _ := b.q.Add(ctx, "x", nil, JobOptions{})
-		select {
-		case got := <-done:
-			if got.ID != j.ID || got.Stalls != 0 || got.Attempt != 1 || p.Dropped() != 1 {
-				t.Fatalf("ran %+v after %d dropped replies; want the job's first attempt, no stall, after 1", got, p.Dropped())
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatalf("job leased by a fetch whose reply was lost did not run (%d replies dropped)", p.Dropped())
-		}
+		ranOnceAfterLostFetch(t, p, done, j)
 	})
 
 	t.Run("ack", func(t *testing.T) {
@@ -577,5 +563,20 @@ func TestNoShutdownWaitHandsJobsBackAtOnce(t *testing.T) {
 	stop()
 	if got := mustState(t, b.q, j.ID, StateWaiting); got.Failures != 0 || got.Stalls != 0 {
 		t.Fatalf("handed-back job = %+v; want no retry or stall used", got)
+	}
+}
+
+// ranOnceAfterLostFetch waits for the job a fetch leased, whose reply p
+// dropped, to run: at its first attempt, not stalled, within the test's
+// bound rather than after its hour-long lease.
+func ranOnceAfterLostFetch(t *testing.T, p *faultproxy.Proxy, done <-chan *Job, j *Job) {
+	t.Helper()
+	select {
+	case got := <-done:
+		if got.ID != j.ID || got.Stalls != 0 || got.Attempt != 1 || p.Dropped() != 1 {
+			t.Fatalf("ran %+v after %d dropped replies; want the job's first attempt, no stall, after 1", got, p.Dropped())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("job leased by a fetch whose reply was lost did not run (%d replies dropped)", p.Dropped())
 	}
 }
